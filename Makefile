@@ -1,0 +1,109 @@
+# cutover build. `make` builds ./cutover; `make check` installs what is
+# missing, builds, runs every test, then runs them again under ASan+UBSan.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+SAN     ?=
+CC      ?= cc
+
+PKGS      := ncursesw libcurl libcjson libcrypto
+CORE_PKGS := libcurl libcjson libcrypto
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wvla -Wno-unused-parameter
+DEFS    := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+OPT     ?= -O2 -g
+SANFLAGS := $(if $(SAN),-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined,)
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CORE_LIBS  = $(shell pkg-config --libs $(CORE_PKGS) 2>/dev/null)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+CFLAGS  := -std=c11 $(WARN) $(DEFS) $(OPT) $(SANFLAGS) -Iinclude -pthread $(EXTRA_CFLAGS)
+LDFLAGS := $(SANFLAGS) -pthread $(EXTRA_LDFLAGS)
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+CORE_SRC := $(wildcard src/*.c)
+CLI_SRC  := $(wildcard src/cli/*.c)
+TUI_SRC  := $(wildcard tui/*.c)
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+SIM_SRC  := $(wildcard tests/sim/*.c)
+
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TUI_OBJ  := $(TUI_SRC:%.c=$(BUILD)/%.o)
+TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+CORE_LIB := $(BUILD)/libcutover.a
+BIN      := $(if $(filter build,$(BUILD)),cutover,$(BUILD)/cutover)
+SIM      := $(BUILD)/cutover-sim
+
+.PHONY: all deps check test unit integration tui-tests check-asan install clean fuzz bench soak demo demo-watch
+all: $(BIN) $(SIM)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -DCUTOVER_VERSION='"$(VERSION)"' -MMD -MP -c $< -o $@
+
+$(CORE_LIB): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(TUI_OBJ) $(CORE_LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(TUI_OBJ) $(CORE_LIB) $(PKG_LIBS) -lm
+
+# The simulator depends on libc and pthreads only, so it builds anywhere.
+$(SIM): $(SIM_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(SIM_SRC) $(LDFLAGS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(CORE_LIB) $(CORE_LIBS) $(CMOCKA_LIBS) -lm $(LDFLAGS)
+
+deps:
+	@sh tests/tools/deps.sh
+
+# test: every suite against an already built tree; prints "N passed, N failed".
+test: $(BIN) $(SIM) $(TESTS)
+	@BUILD=$(BUILD) BIN=$(BIN) SIM=$(SIM) sh tests/run.sh
+
+check: deps
+	$(MAKE) all $(TESTS)
+	$(MAKE) test
+	$(MAKE) check-asan
+
+check-asan:
+	$(MAKE) BUILD=build/asan SAN=1 OPT="-O1 -g" test
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	           $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/cutover/themes
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/cutover
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	for f in man/*.5; do [ -e "$$f" ] && install -m 644 "$$f" $(DESTDIR)$(PREFIX)/share/man/man5/ || true; done
+	for f in themes/*; do [ -f "$$f" ] && install -m 644 "$$f" $(DESTDIR)$(PREFIX)/share/cutover/themes/ || true; done
+
+clean:
+	rm -rf build cutover
+
+# fuzz: libFuzzer over the config loader for FUZZ_SECONDS (default 60).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+bench: deps all
+	@sh tests/bench/run.sh
+
+soak: deps all
+	@sh tests/bench/soak.sh
+
+demo: deps all
+	@sh tests/demo/lab.sh
+
+demo-watch: deps all
+	@CUTOVER_DEMO_MODE=watch sh tests/demo/lab.sh
+
+-include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TUI_OBJ:.o=.d)

@@ -1,0 +1,105 @@
+/* model: the one owner of a migration's mutable state, and its snapshots.
+ *
+ * Writers (prober, router poller, executor) call model_* setters, which take
+ * the lock briefly and bump a version. Readers (screens, status) take a
+ * snapshot: a private copy they can read without any lock. The config is
+ * immutable and shared by pointer. */
+#ifndef CUTOVER_MODEL_H
+#define CUTOVER_MODEL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cutover/config.h"
+
+enum health { HEALTH_UNKNOWN, HEALTH_UP, HEALTH_DOWN };
+enum verdict { VERDICT_NODATA, VERDICT_PASS, VERDICT_MARGINAL, VERDICT_FAIL };
+
+#define WEIGHT_UNKNOWN (-1)
+#define SPARK_LEN 60		/* recent latencies kept per side for sparklines */
+
+/* Probe figures for one side of one service. */
+struct side_stats {
+	enum health health;
+	double p50_ms, p95_ms, p99_ms;
+	double error_pct;
+	int samples;		/* samples in the window */
+	uint64_t probes;	/* probes ever completed */
+	char last_error[128];	/* "" when the last probe succeeded */
+	float spark[SPARK_LEN];	/* recent latencies, oldest first; <0: failed probe */
+	int n_spark;
+};
+
+/* Figures the router itself reports for one side (real user traffic). */
+struct side_traffic {
+	bool known;
+	double rtime_ms;	/* average response time */
+	double err5xx_pct;
+	long sessions;		/* current sessions */
+	uint64_t requests;	/* total requests seen */
+};
+
+struct service_state {
+	int weight;		/* share on green 0..100, WEIGHT_UNKNOWN until read */
+	int target_weight;	/* what the journal says was set, WEIGHT_UNKNOWN if never */
+	bool drift;
+	char drift_detail[128];
+	struct side_stats side[2];
+	struct side_traffic traffic[2];
+	enum verdict verdict;
+	char reason[160];
+	bool busy;		/* a plan is applying to this service */
+	uint64_t changed_at_ms;	/* monotonic ms of the last weight/health/verdict change */
+};
+
+struct model {
+	pthread_mutex_t lock;
+	const struct config *cfg;
+	struct service_state *svc;	/* cfg->n_services entries */
+	uint64_t version;
+	bool router_known;
+	int routers_up;			/* instances reachable */
+	int routers_total;
+};
+
+/* A reader's private, lock-free copy. */
+struct snapshot {
+	const struct config *cfg;
+	struct service_state *svc;
+	size_t n;
+	uint64_t version;
+	bool router_known;
+	int routers_up;
+	int routers_total;
+};
+
+int model_init(struct model *m, const struct config *cfg, struct co_error *err);
+void model_done(struct model *m);
+
+/* Setters: index is a position in cfg->services. Return 0, or -1 with err
+ * filled (bad index, a job given a weight other than 0/100, out of range). */
+int model_set_weight(struct model *m, size_t index, int weight, struct co_error *err);
+int model_set_target(struct model *m, size_t index, int weight, struct co_error *err);
+void model_set_drift(struct model *m, size_t index, bool drift, const char *detail);
+void model_set_side(struct model *m, size_t index, enum side s, const struct side_stats *st);
+void model_set_traffic(struct model *m, size_t index, enum side s, const struct side_traffic *t);
+void model_set_verdict(struct model *m, size_t index, enum verdict v, const char *reason);
+void model_set_busy(struct model *m, size_t index, bool busy);
+void model_set_routers(struct model *m, int up, int total);
+
+uint64_t model_version(struct model *m);
+
+/* Copies the state into snap, reusing its buffer. Returns 1 if it copied,
+ * 0 if snap was already at the current version, -1 on allocation failure. */
+int model_snapshot(struct model *m, struct snapshot *snap);
+void snapshot_done(struct snapshot *snap);
+
+/* Counts for the header: how many services of a kind are fully on green. */
+size_t snapshot_count_on_green(const struct snapshot *snap, enum svc_kind kind);
+
+const char *health_name(enum health h);		/* "up" / "down" / "unknown" */
+const char *verdict_name(enum verdict v);	/* "pass" / "marginal" / "fail" / "nodata" */
+uint64_t monotonic_ms(void);
+
+#endif
