@@ -13,8 +13,10 @@ enum jobs_first_mode { JOBS_FIRST_WARN, JOBS_FIRST_BLOCK, JOBS_FIRST_OFF };
 enum side { SIDE_BLUE = 0, SIDE_GREEN = 1 };
 
 /* What a health probe must see to count as a success. */
+#define EXPECT_MAX_STATUS 8
 struct expect_conf {
-	int status_lo, status_hi;	/* accepted HTTP status range, default 200..299 */
+	int status[EXPECT_MAX_STATUS][2];	/* accepted HTTP status ranges, inclusive */
+	int n_status;			/* default: one range, 200..299 */
 	char *json_field;		/* dotted path into a JSON body, or NULL */
 	char *json_equals;		/* its expected value as text, or NULL */
 };
@@ -93,7 +95,7 @@ struct config {
 	char *theme;			/* NULL: default */
 	struct service_conf *services;
 	size_t n_services;
-	struct group_conf *groups;	/* derived: one per distinct group name, in first-seen order */
+	struct group_conf *groups;	/* derived: one per distinct group name, sorted by name */
 	size_t n_groups;
 };
 

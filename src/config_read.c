@@ -1,0 +1,290 @@
+/* config_read: typed, located reads for the config loader (config_read.h). */
+#include "config_read.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cfg_diag(struct cfg_reader *r, const cJSON *node, bool at_key, const char *path,
+	      const char *fmt, ...)
+{
+	char msg[400];
+	int line = r->anchor_line, col = r->anchor_col;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (node)
+		json_pos_lookup(r->pos, node, at_key, &line, &col);
+	diag_add(r->diags, line, col, path, "%s", msg);
+}
+
+void cfg_path(char *buf, const char *parent, const char *key)
+{
+	if (parent && *parent)
+		snprintf(buf, CFG_PATH_MAX, "%s.%s", parent, key);
+	else
+		snprintf(buf, CFG_PATH_MAX, "%s", key);
+}
+
+void cfg_path_index(char *buf, const char *parent, size_t i)
+{
+	snprintf(buf, CFG_PATH_MAX, "%s[%zu]", parent, i);
+}
+
+/* Edit distance, bounded: keys are short, and only unknown keys get here. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 63 || lb > 63)
+		return 99;
+	size_t row[64];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			size_t best = diag + cost;
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+static const char *nearest_key(const char *key, const char *const *known)
+{
+	size_t klen = strlen(key), best_d = 99;
+	const char *best = NULL;
+	for (size_t i = 0; known[i]; i++) {
+		/* "timeout" for "timeout_ms": a prefix is the strongest hint. */
+		if (klen >= 3 && strncmp(known[i], key, klen) == 0)
+			return known[i];
+		size_t d = edit_distance(key, known[i]);
+		if (d < best_d) {
+			best_d = d;
+			best = known[i];
+		}
+	}
+	return best_d <= 3 && best_d < klen ? best : NULL;
+}
+
+static void list_known(char *buf, size_t cap, const char *const *known)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; known[i] && used < cap; i++)
+		used += (size_t)snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", known[i]);
+}
+
+void cfg_check_keys(struct cfg_reader *r, const cJSON *obj, const char *path,
+		    const char *const *known)
+{
+	char p[CFG_PATH_MAX];
+	for (const cJSON *c = obj->child; c; c = c->next) {
+		const char *k = c->string ? c->string : "";
+		cfg_path(p, path, k);
+		for (const cJSON *e = obj->child; e != c; e = e->next)
+			if (e->string && strcmp(e->string, k) == 0) {
+				cfg_diag(r, c, true, p, "duplicate key '%s' (the first is at the same level above)", k);
+				break;
+			}
+		size_t i;
+		for (i = 0; known[i] && strcmp(known[i], k) != 0; i++)
+			;
+		if (known[i])
+			continue;
+		const char *hint = nearest_key(k, known);
+		if (hint) {
+			cfg_diag(r, c, true, p, "unknown key '%s' (did you mean '%s'?)", k, hint);
+		} else {
+			char all[300];
+			list_known(all, sizeof(all), known);
+			cfg_diag(r, c, true, p, "unknown key '%s' (known here: %s)", k, all);
+		}
+	}
+}
+
+static const char *type_name(const cJSON *n)
+{
+	if (cJSON_IsObject(n)) return "an object";
+	if (cJSON_IsArray(n)) return "an array";
+	if (cJSON_IsString(n)) return "a string";
+	if (cJSON_IsNumber(n)) return "a number";
+	if (cJSON_IsBool(n)) return "a boolean";
+	if (cJSON_IsNull(n)) return "null";
+	return "an unknown value";
+}
+
+static const cJSON *member(struct cfg_reader *r, const cJSON *obj, const char *key,
+			   const char *path, bool required, const char *what, char *p)
+{
+	cfg_path(p, path, key);
+	const cJSON *n = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+	if (!n && required && obj)
+		cfg_diag(r, obj, false, p, "missing required key '%s' (%s)", key, what);
+	return n;
+}
+
+static const cJSON *typed(struct cfg_reader *r, const cJSON *obj, const char *key,
+			  const char *path, bool required, cJSON_bool (*is)(const cJSON *),
+			  const char *what)
+{
+	char p[CFG_PATH_MAX];
+	const cJSON *n = member(r, obj, key, path, required, what, p);
+	if (n && !is(n)) {
+		cfg_diag(r, n, false, p, "expected %s, found %s", what, type_name(n));
+		return NULL;
+	}
+	return n;
+}
+
+const cJSON *cfg_object(struct cfg_reader *r, const cJSON *obj, const char *key,
+			const char *path, bool required)
+{
+	return typed(r, obj, key, path, required, cJSON_IsObject, "an object");
+}
+
+const cJSON *cfg_array(struct cfg_reader *r, const cJSON *obj, const char *key,
+		       const char *path, bool required)
+{
+	return typed(r, obj, key, path, required, cJSON_IsArray, "an array");
+}
+
+char *cfg_string(struct cfg_reader *r, const cJSON *obj, const char *key, const char *path,
+		 const char *def, bool required)
+{
+	char p[CFG_PATH_MAX];
+	const cJSON *n = typed(r, obj, key, path, required, cJSON_IsString, "a string");
+	if (!n)
+		return def ? strdup(def) : NULL;
+	cfg_path(p, path, key);
+	if (n->valuestring[0] == '\0' && required)
+		cfg_diag(r, n, false, p, "must not be empty");
+	return strdup(n->valuestring);
+}
+
+static const cJSON *finite_number(struct cfg_reader *r, const cJSON *obj, const char *key,
+				  const char *path, char *p)
+{
+	const cJSON *n = typed(r, obj, key, path, false, cJSON_IsNumber, "a number");
+	cfg_path(p, path, key);
+	if (n && !isfinite(n->valuedouble)) {
+		cfg_diag(r, n, false, p, "number out of range");
+		return NULL;
+	}
+	return n;
+}
+
+int cfg_int(struct cfg_reader *r, const cJSON *obj, const char *key, const char *path,
+	    long min, long max, int def)
+{
+	char p[CFG_PATH_MAX];
+	const cJSON *n = finite_number(r, obj, key, path, p);
+	if (!n)
+		return def;
+	double v = n->valuedouble;
+	if (v != floor(v)) {
+		cfg_diag(r, n, false, p, "expected a whole number, found %g", v);
+		return def;
+	}
+	if (v < (double)min || v > (double)max) {
+		cfg_diag(r, n, false, p, "%.0f is out of range %ld..%ld", v, min, max);
+		return def;
+	}
+	return (int)v;
+}
+
+double cfg_number(struct cfg_reader *r, const cJSON *obj, const char *key, const char *path,
+		  double min, double max, double def)
+{
+	char p[CFG_PATH_MAX];
+	const cJSON *n = finite_number(r, obj, key, path, p);
+	if (!n)
+		return def;
+	if (n->valuedouble < min || n->valuedouble > max) {
+		cfg_diag(r, n, false, p, "%g is out of range %g..%g", n->valuedouble, min, max);
+		return def;
+	}
+	return n->valuedouble;
+}
+
+bool cfg_bool(struct cfg_reader *r, const cJSON *obj, const char *key, const char *path,
+	      bool def)
+{
+	const cJSON *n = typed(r, obj, key, path, false, cJSON_IsBool, "true or false");
+	return n ? cJSON_IsTrue(n) : def;
+}
+
+static char **list_alloc(size_t n)
+{
+	return calloc(n + 1, sizeof(char *));
+}
+
+char **cfg_string_list(struct cfg_reader *r, const cJSON *obj, const char *key,
+		       const char *path, const char *def_one, size_t *n_out)
+{
+	char p[CFG_PATH_MAX], ip[CFG_PATH_MAX];
+	const cJSON *n = member(r, obj, key, path, false, "", p);
+	char **list;
+	*n_out = 0;
+	if (!n || cJSON_IsString(n)) {
+		const char *one = n ? n->valuestring : def_one;
+		list = list_alloc(1);
+		if (list && one && (list[0] = strdup(one)) != NULL)
+			*n_out = 1;
+		return list;
+	}
+	if (!cJSON_IsArray(n)) {
+		cfg_diag(r, n, false, p, "expected a string or an array of strings, found %s",
+			 type_name(n));
+		return list_alloc(0);
+	}
+	list = list_alloc((size_t)cJSON_GetArraySize(n));
+	size_t i = 0, k = 0;
+	for (const cJSON *c = n->child; c && list; c = c->next, i++) {
+		cfg_path_index(ip, p, i);
+		if (!cJSON_IsString(c)) {
+			cfg_diag(r, c, false, ip, "expected a string, found %s", type_name(c));
+			continue;
+		}
+		if ((list[k] = strdup(c->valuestring)) != NULL)
+			k++;
+	}
+	*n_out = k;
+	return list;
+}
+
+void cfg_free_list(char **list)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; list[i]; i++)
+		free(list[i]);
+	free(list);
+}
+
+bool cfg_valid_name(const char *s)
+{
+	size_t n = 0;
+	if (!s || !*s)
+		return false;
+	for (; s[n]; n++) {
+		char c = s[n];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+		if (!ok || n >= 128)
+			return false;
+	}
+	return true;
+}

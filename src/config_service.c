@@ -1,0 +1,207 @@
+/* config_service: one services[] entry — kind, group, endpoints, route. */
+#include "config_internal.h"
+#include "config_service.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const service_keys[] = {
+	"name", "kind", "group", "schedule", "blue", "green", "route", NULL
+};
+static const char *const endpoint_keys[] = { "health", "insecure", "expect", NULL };
+static const char *const expect_keys[] = { "status", "json", "equals", NULL };
+static const char *const route_keys[] = { "backend", "blue", "green", NULL };
+
+/* Checks scheme and host with libcurl's own parser (the one that will fetch
+ * it) and builds the display form with any password masked. */
+static const char *check_url(const char *url, char **display)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *out = NULL;
+	const char *why = NULL;
+	*display = NULL;
+	if (!u)
+		return "out of memory";
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
+		why = "not an http(s) URL";
+	else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+		 (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
+		why = "not an http(s) URL";
+	else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
+		why = "URL has no host";
+	if (!why) {
+		char *pw = NULL;
+		if (curl_url_get(u, CURLUPART_PASSWORD, &pw, 0) == CURLUE_OK)
+			curl_url_set(u, CURLUPART_PASSWORD, "****", 0);
+		curl_free(pw);
+		if (curl_url_get(u, CURLUPART_URL, &out, 0) == CURLUE_OK)
+			*display = strdup(out);
+	}
+	curl_free(out);
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return why;
+}
+
+/* 200, "2xx" or "200-299". Returns 0 and fills lo/hi, or -1. */
+static int parse_status(const cJSON *n, int *lo, int *hi)
+{
+	if (cJSON_IsNumber(n)) {
+		*lo = *hi = (int)n->valuedouble;
+		return n->valuedouble == *lo && *lo >= 100 && *lo <= 599 ? 0 : -1;
+	}
+	if (!cJSON_IsString(n))
+		return -1;
+	const char *s = n->valuestring;
+	if (strlen(s) == 3 && s[0] >= '1' && s[0] <= '5' && (s[1] == 'x' || s[1] == 'X') &&
+	    (s[2] == 'x' || s[2] == 'X')) {
+		*lo = (s[0] - '0') * 100;
+		*hi = *lo + 99;
+		return 0;
+	}
+	char tail;
+	if (sscanf(s, "%d-%d%c", lo, hi, &tail) == 2 && *lo >= 100 && *hi <= 599 && *lo <= *hi)
+		return 0;
+	return -1;
+}
+
+static void read_expect(struct cfg_reader *r, const cJSON *ep, const char *path,
+			struct expect_conf *ex)
+{
+	char p[CFG_PATH_MAX], ip[CFG_PATH_MAX];
+	const cJSON *o = cfg_object(r, ep, "expect", path, false);
+	ex->status[0][0] = 200;
+	ex->status[0][1] = 299;
+	ex->n_status = 1;
+	if (!o)
+		return;
+	cfg_path(p, path, "expect");
+	cfg_check_keys(r, o, p, expect_keys);
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status");
+	if (st) {
+		const cJSON *one = cJSON_IsArray(st) ? st->child : st;
+		size_t i = 0;
+		ex->n_status = 0;
+		cfg_path(ip, p, "status");
+		if (cJSON_IsArray(st) && !one)
+			cfg_diag(r, st, false, ip, "lists no status");
+		for (; one; one = cJSON_IsArray(st) ? one->next : NULL, i++) {
+			int lo, hi;
+			if (ex->n_status == EXPECT_MAX_STATUS || parse_status(one, &lo, &hi) < 0) {
+				cfg_diag(r, one, false, ip, ex->n_status == EXPECT_MAX_STATUS
+					 ? "at most 8 status entries"
+					 : "expected an HTTP status (200), a class (\"2xx\") or a range (\"200-204\")");
+				continue;
+			}
+			ex->status[ex->n_status][0] = lo;
+			ex->status[ex->n_status][1] = hi;
+			ex->n_status++;
+		}
+	}
+	ex->json_field = cfg_string(r, o, "json", p, NULL, false);
+	ex->json_equals = cfg_string(r, o, "equals", p, NULL, false);
+	if (!ex->json_field != !ex->json_equals)
+		cfg_diag(r, o, false, p, "'json' and 'equals' go together");
+}
+
+static void read_endpoint(struct cfg_reader *r, const cJSON *svc, const char *path,
+			  enum side s, struct endpoint_conf *ep)
+{
+	char p[CFG_PATH_MAX], hp[CFG_PATH_MAX];
+	const cJSON *o = cfg_object(r, svc, side_name(s), path, true);
+	if (!o)
+		return;
+	cfg_path(p, path, side_name(s));
+	cfg_check_keys(r, o, p, endpoint_keys);
+	ep->health = cfg_string(r, o, "health", p, NULL, true);
+	cfg_path(hp, p, "health");
+	if (ep->health && *ep->health) {
+		const char *why = check_url(ep->health, &ep->health_display);
+		if (why)
+			cfg_diag(r, cJSON_GetObjectItemCaseSensitive(o, "health"), false, hp, "%s", why);
+	}
+	ep->insecure = cfg_bool(r, o, "insecure", p, false);
+	read_expect(r, o, p, &ep->expect);
+}
+
+static void read_route(struct cfg_reader *r, const cJSON *svc, const char *path,
+		       struct service_conf *sc)
+{
+	char p[CFG_PATH_MAX], sp[CFG_PATH_MAX];
+	const cJSON *o = cfg_object(r, svc, "route", path, false);
+	cfg_path(p, path, "route");
+	if (o)
+		cfg_check_keys(r, o, p, route_keys);
+	sc->route.backend = cfg_string(r, o, "backend", p, sc->name ? sc->name : "", false);
+	for (int s = SIDE_BLUE; s <= SIDE_GREEN; s++) {
+		const char *side = side_name((enum side)s);
+		sc->route.servers[s] = cfg_string_list(r, o, side, p, side, &sc->route.n_servers[s]);
+		cfg_path(sp, p, side);
+		if (o && cJSON_GetObjectItemCaseSensitive(o, side) && sc->route.n_servers[s] == 0)
+			cfg_diag(r, cJSON_GetObjectItemCaseSensitive(o, side), false, sp,
+				 "names no server");
+	}
+}
+
+static void read_kind(struct cfg_reader *r, const cJSON *svc, const char *path,
+		      struct service_conf *sc)
+{
+	char p[CFG_PATH_MAX];
+	char *kind = cfg_string(r, svc, "kind", path, NULL, true);
+	cfg_path(p, path, "kind");
+	if (kind && strcmp(kind, "job") == 0)
+		sc->kind = KIND_JOB;
+	else if (kind && strcmp(kind, "exposed") != 0 && *kind)
+		cfg_diag(r, cJSON_GetObjectItemCaseSensitive(svc, "kind"), false, p,
+			 "unknown kind '%s' (expected exposed or job)", kind);
+	free(kind);
+}
+
+void config_read_service(struct cfg_reader *r, const cJSON *svc, const char *path,
+			 struct service_conf *sc)
+{
+	char p[CFG_PATH_MAX];
+	if (!cJSON_IsObject(svc)) {
+		cfg_diag(r, svc, false, path, "expected an object describing a service");
+		return;
+	}
+	cfg_check_keys(r, svc, path, service_keys);
+	sc->name = cfg_string(r, svc, "name", path, NULL, true);
+	cfg_path(p, path, "name");
+	if (sc->name && *sc->name && !cfg_valid_name(sc->name))
+		cfg_diag(r, cJSON_GetObjectItemCaseSensitive(svc, "name"), false, p,
+			 "'%s' is not a valid name (letters, digits, '.', '_', '-'; at most 128)",
+			 sc->name);
+	read_kind(r, svc, path, sc);
+	sc->group = cfg_string(r, svc, "group", path, "", false);
+	cfg_path(p, path, "group");
+	if (sc->group && *sc->group && !cfg_valid_name(sc->group))
+		cfg_diag(r, cJSON_GetObjectItemCaseSensitive(svc, "group"), false, p,
+			 "'%s' is not a valid group name (letters, digits, '.', '_', '-')", sc->group);
+	sc->schedule = cfg_string(r, svc, "schedule", path, NULL, false);
+	cfg_path(p, path, "schedule");
+	if (sc->schedule && sc->kind != KIND_JOB)
+		cfg_diag(r, cJSON_GetObjectItemCaseSensitive(svc, "schedule"), false, p,
+			 "only a job has a schedule (this service's kind is exposed)");
+	read_endpoint(r, svc, path, SIDE_BLUE, &sc->side[SIDE_BLUE]);
+	read_endpoint(r, svc, path, SIDE_GREEN, &sc->side[SIDE_GREEN]);
+	read_route(r, svc, path, sc);
+}
+
+void config_free_service(struct service_conf *sc)
+{
+	free(sc->name);
+	free(sc->group);
+	free(sc->schedule);
+	for (int s = 0; s < 2; s++) {
+		free(sc->side[s].health);
+		free(sc->side[s].health_display);
+		free(sc->side[s].expect.json_field);
+		free(sc->side[s].expect.json_equals);
+		cfg_free_list(sc->route.servers[s]);
+	}
+	free(sc->route.backend);
+}
