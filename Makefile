@@ -6,6 +6,8 @@ DESTDIR ?=
 BUILD   ?= build
 SAN     ?=
 CC      ?= cc
+V       ?=
+Q       := $(if $(V),,@)
 
 PKGS      := ncursesw libcurl libcjson libcrypto
 CORE_PKGS := libcurl libcjson libcrypto
@@ -14,8 +16,10 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
            -Wformat=2 -Wvla -Wno-unused-parameter -Wno-format-truncation
 DEFS    := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 OPT     ?= -O2 -g
+# SAN=asan: AddressSanitizer + UndefinedBehaviorSanitizer; SAN=tsan: ThreadSanitizer.
 comma := ,
-SANFLAGS := $(if $(SAN),-fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+SANFLAGS := $(if $(filter asan 1,$(SAN)),-fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined) \
+            $(if $(filter tsan,$(SAN)),-fsanitize=thread -fno-omit-frame-pointer)
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -41,28 +45,32 @@ CORE_LIB := $(BUILD)/libcutover.a
 BIN      := $(if $(filter build,$(BUILD)),cutover,$(BUILD)/cutover)
 SIM      := $(BUILD)/cutover-sim
 
-.PHONY: all deps check test unit integration tui-tests check-asan install clean fuzz bench soak demo demo-watch
+.PHONY: all deps check test check-asan install clean fuzz bench soak demo demo-watch
 all: $(BIN) $(SIM)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -DCUTOVER_VERSION='"$(VERSION)"' -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -DCUTOVER_VERSION='"$(VERSION)"' -MMD -MP -c $< -o $@
 
 $(CORE_LIB): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BIN): $(CLI_OBJ) $(TUI_OBJ) $(CORE_LIB)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(TUI_OBJ) $(CORE_LIB) $(PKG_LIBS) -lm
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(TUI_OBJ) $(CORE_LIB) $(PKG_LIBS) -lm
 
 # The simulator depends on libc and pthreads only, so it builds anywhere.
 $(SIM): $(SIM_SRC)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $(SIM_SRC) $(LDFLAGS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $(SIM_SRC) $(LDFLAGS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(CORE_LIB) $(CORE_LIBS) $(CMOCKA_LIBS) -lm $(LDFLAGS)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(CORE_LIB) $(CORE_LIBS) $(CMOCKA_LIBS) -lm $(LDFLAGS)
 
 deps:
 	@sh tests/tools/deps.sh
@@ -77,7 +85,9 @@ check: deps
 	$(MAKE) check-asan
 
 check-asan:
-	$(MAKE) BUILD=build/asan SAN=1 OPT="-O1 -g" test
+	$(MAKE) BUILD=build/asan SAN=asan OPT="-O1 -g" test
+	$(MAKE) BUILD=build/tsan SAN=tsan OPT="-O1 -g" build/tsan/tests/test_model
+	@echo "ThreadSanitizer: test_model"; TSAN_OPTIONS=halt_on_error=1 build/tsan/tests/test_model >/dev/null
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

@@ -177,16 +177,52 @@ static void read_top(struct cfg_reader *r, const cJSON *root, struct config *cfg
 	config_read_services(r, root, cfg);
 }
 
+/* If the text ends inside a string or an open bracket, returns the offset
+ * of the innermost unclosed opener; cJSON only says "the end". -1 otherwise. */
+static long unclosed_opener(const char *text, size_t len)
+{
+	long stack[128];	/* deeper nesting than this only loses the hint */
+	int depth = 0;
+	long str = -1;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (str >= 0) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				str = -1;
+		} else if (c == '"') {
+			str = (long)i;
+		} else if (c == '{' || c == '[') {
+			if (depth < 128)
+				stack[depth] = (long)i;
+			depth++;
+		} else if ((c == '}' || c == ']') && depth > 0) {
+			depth--;
+		}
+	}
+	if (str >= 0)
+		return str;
+	return depth > 0 && depth <= 128 ? stack[depth - 1] : -1;
+}
+
 static void report_syntax(struct diag_list *diags, const char *text, size_t len,
 			  const char *end)
 {
-	int line, col;
+	int line, col, oline, ocol;
 	size_t off = end && end >= text ? (size_t)(end - text) : 0;
+	long open = unclosed_opener(text, len);
 	json_pos_linecol(text, len, off, &line, &col);
-	if (off >= len)
+	if (open >= 0 && off + 1 >= len) {
+		json_pos_linecol(text, len, (size_t)open, &oline, &ocol);
+		json_pos_linecol(text, len, len, &line, &col);
+		diag_add(diags, line, col, "", "malformed JSON: unexpected end of file ('%c' at %d:%d is never closed)",
+			 text[open], oline, ocol);
+	} else if (off >= len) {
 		diag_add(diags, line, col, "", "malformed JSON: unexpected end of file");
-	else
+	} else {
 		diag_add(diags, line, col, "", "malformed JSON near '%.20s'", text + off);
+	}
 }
 
 struct config *config_parse(const char *name, const char *text, size_t len,
@@ -228,6 +264,7 @@ struct config *config_parse(const char *name, const char *text, size_t len,
 	}
 	json_pos_free(pos);
 	cJSON_Delete(root);
+	diag_list_sort(diags);
 	if (diags->n > 0) {
 		config_free(cfg);
 		return NULL;

@@ -36,7 +36,7 @@ static struct keyed *sorted_keys(const struct config *cfg, int which)
 static void check_unique(struct cfg_reader *r, const cJSON *arr, struct config *cfg,
 			 int which, const char *field)
 {
-	char p[CFG_PATH_MAX], first[CFG_PATH_MAX];
+	char p[CFG_PATH_MAX], item[CFG_PATH_MAX], first[CFG_PATH_MAX];
 	struct keyed *k = sorted_keys(cfg, which);
 	if (!k)
 		return;
@@ -49,8 +49,8 @@ static void check_unique(struct cfg_reader *r, const cJSON *arr, struct config *
 		if (which && leaf)
 			leaf = cJSON_GetObjectItemCaseSensitive(leaf, "backend");
 		cfg_path_index(first, "services", k[i - 1].index);
-		cfg_path_index(p, "services", a);
-		cfg_path(p, p, field);
+		cfg_path_index(item, "services", a);
+		cfg_path(p, item, field);
 		cfg_diag(r, leaf ? leaf : node, false, p, "%s '%s' is already used by %s",
 			 which ? "backend" : "service name", k[i].key, first);
 	}
@@ -101,8 +101,8 @@ void config_read_services(struct cfg_reader *r, const cJSON *root, struct config
 		config_read_service(r, c, p, &cfg->services[i]);
 	}
 	check_unique(r, arr, cfg, 0, "name");
-	if (cfg->router.driver == DRIVER_HAPROXY)
-		check_unique(r, arr, cfg, 1, "route.backend");
+	/* Two services on one backend would move each other's traffic. */
+	check_unique(r, arr, cfg, 1, "route.backend");
 	derive_groups(cfg);
 }
 

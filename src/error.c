@@ -67,3 +67,19 @@ void diag_add(struct diag_list *list, int line, int col, const char *path,
 	}
 	list->n++;
 }
+
+/* Insertion sort: stable, and the list is nearly sorted already since the
+ * loader reads the file top to bottom. */
+void diag_list_sort(struct diag_list *list)
+{
+	for (size_t i = 1; i < list->n; i++) {
+		struct diag d = list->items[i];
+		size_t j = i;
+		while (j > 0 && (list->items[j - 1].line > d.line ||
+				 (list->items[j - 1].line == d.line && list->items[j - 1].col > d.col))) {
+			list->items[j] = list->items[j - 1];
+			j--;
+		}
+		list->items[j] = d;
+	}
+}

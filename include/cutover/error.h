@@ -30,6 +30,8 @@ struct diag_list {
 
 void diag_list_init(struct diag_list *list);
 void diag_list_done(struct diag_list *list);
+/* Orders by line, then column, keeping the order of equal places. */
+void diag_list_sort(struct diag_list *list);
 void diag_add(struct diag_list *list, int line, int col, const char *path,
 	      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 

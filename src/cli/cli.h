@@ -1,0 +1,39 @@
+/* cli: the command-line front end — subcommands over the core. */
+#ifndef CUTOVER_CLI_H
+#define CUTOVER_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cutover/config.h"
+
+/* Exit codes, documented in cutover(1). Only the CLI turns errors into these. */
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,	/* the operation failed or was refused */
+	EXIT_USAGE = 2,		/* bad usage or bad config */
+};
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);	/* argv[0] is the subcommand */
+	const char *summary;
+};
+
+/* Options every subcommand takes. */
+struct common_opts {
+	const char *config;	/* -c FILE */
+	bool json;		/* --json */
+};
+
+/* Loads the located config; prints every diagnostic to err. NULL on failure. */
+struct config *cli_load_config(const char *explicit_path, FILE *err);
+void cli_hint_no_config(FILE *out, const char *explicit_path, const struct diag_list *diags);
+void cli_print_diags(FILE *out, const char *file, const struct diag_list *diags);
+
+int cmd_check(int argc, char **argv);
+int cmd_not_yet(int argc, char **argv);
+
+extern const struct command cli_commands[];
+
+#endif
