@@ -206,6 +206,16 @@ static long unclosed_opener(const char *text, size_t len)
 	return depth > 0 && depth <= 128 ? stack[depth - 1] : -1;
 }
 
+/* Up to one line of the text at the error, printable bytes only: the input
+ * may be binary and is not NUL-terminated. */
+static void excerpt(const char *at, size_t left, char *out, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < left && n + 1 < cap && at[i] != '\n'; i++)
+		out[n++] = (at[i] >= 0x20 && at[i] < 0x7f) ? at[i] : '?';
+	out[n] = '\0';
+}
+
 static void report_syntax(struct diag_list *diags, const char *text, size_t len,
 			  const char *end)
 {
@@ -221,7 +231,9 @@ static void report_syntax(struct diag_list *diags, const char *text, size_t len,
 	} else if (off >= len) {
 		diag_add(diags, line, col, "", "malformed JSON: unexpected end of file");
 	} else {
-		diag_add(diags, line, col, "", "malformed JSON near '%.20s'", text + off);
+		char near[24];
+		excerpt(text + off, len - off, near, sizeof(near));
+		diag_add(diags, line, col, "", "malformed JSON near '%s'", near);
 	}
 }
 

@@ -151,6 +151,21 @@ static void malformed_json_names_line_and_column(void **state)
 	diag_list_done(&d);
 }
 
+/* Found by the fuzzer: the error excerpt read past a buffer without a NUL. */
+static void malformed_input_without_terminator_is_read_within_bounds(void **state)
+{
+	const char src[] = "{\"green\":{\" {\"lr";
+	char *buf = malloc(sizeof(src) - 1);
+	memcpy(buf, src, sizeof(src) - 1);
+	struct diag_list d;
+	diag_list_init(&d);
+	assert_null(config_parse("f.json", buf, sizeof(src) - 1, &d));
+	assert_int_equal(d.n, 1);
+	assert_non_null(strstr(d.items[0].msg, "malformed JSON"));
+	diag_list_done(&d);
+	free(buf);
+}
+
 static void unknown_key_gets_nearest_known_key_as_hint(void **state)
 {
 	struct diag_list d = reject_edit("\"timeout_ms\": 800", "\"timeout\": 800", "probe.timeout",
@@ -369,6 +384,7 @@ int main(void)
 		cmocka_unit_test(readme_example_parses_with_its_values),
 		cmocka_unit_test(minimal_config_gets_documented_defaults),
 		cmocka_unit_test(malformed_json_names_line_and_column),
+		cmocka_unit_test(malformed_input_without_terminator_is_read_within_bounds),
 		cmocka_unit_test(unknown_key_gets_nearest_known_key_as_hint),
 		cmocka_unit_test(wrong_types_are_named_with_path),
 		cmocka_unit_test(duplicate_service_names_are_rejected_at_the_second),
