@@ -146,18 +146,24 @@ static void read_route(struct cfg_reader *r, const cJSON *svc, const char *path,
 	}
 }
 
-static void read_kind(struct cfg_reader *r, const cJSON *svc, const char *path,
+/* Returns whether the kind was read cleanly, so later checks that depend on
+ * it do not pile consequential errors onto the real one. */
+static bool read_kind(struct cfg_reader *r, const cJSON *svc, const char *path,
 		      struct service_conf *sc)
 {
+	bool ok = true;
 	char p[CFG_PATH_MAX];
 	char *kind = cfg_string(r, svc, "kind", path, NULL, true);
 	cfg_path(p, path, "kind");
 	if (kind && strcmp(kind, "job") == 0)
 		sc->kind = KIND_JOB;
-	else if (kind && strcmp(kind, "exposed") != 0 && *kind)
+	else if (!kind || strcmp(kind, "exposed") != 0)
+		ok = false;
+	if (kind && *kind && !ok)
 		cfg_diag(r, cJSON_GetObjectItemCaseSensitive(svc, "kind"), false, p,
 			 "unknown kind '%s' (expected exposed or job)", kind);
 	free(kind);
+	return ok;
 }
 
 void config_read_service(struct cfg_reader *r, const cJSON *svc, const char *path,
@@ -175,7 +181,7 @@ void config_read_service(struct cfg_reader *r, const cJSON *svc, const char *pat
 		cfg_diag(r, cJSON_GetObjectItemCaseSensitive(svc, "name"), false, p,
 			 "'%s' is not a valid name (letters, digits, '.', '_', '-'; at most 128)",
 			 sc->name);
-	read_kind(r, svc, path, sc);
+	bool kind_ok = read_kind(r, svc, path, sc);
 	sc->group = cfg_string(r, svc, "group", path, "", false);
 	cfg_path(p, path, "group");
 	if (sc->group && *sc->group && !cfg_valid_name(sc->group))
@@ -183,7 +189,7 @@ void config_read_service(struct cfg_reader *r, const cJSON *svc, const char *pat
 			 "'%s' is not a valid group name (letters, digits, '.', '_', '-')", sc->group);
 	sc->schedule = cfg_string(r, svc, "schedule", path, NULL, false);
 	cfg_path(p, path, "schedule");
-	if (sc->schedule && sc->kind != KIND_JOB)
+	if (sc->schedule && kind_ok && sc->kind != KIND_JOB)
 		cfg_diag(r, cJSON_GetObjectItemCaseSensitive(svc, "schedule"), false, p,
 			 "only a job has a schedule (this service's kind is exposed)");
 	read_endpoint(r, svc, path, SIDE_BLUE, &sc->side[SIDE_BLUE]);

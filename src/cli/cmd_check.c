@@ -37,9 +37,10 @@ static void print_summary(const char *path, const struct config *cfg)
 	size_t jobs = 0;
 	for (size_t i = 0; i < cfg->n_services; i++)
 		jobs += cfg->services[i].kind == KIND_JOB;
-	printf("%s: ok: release %s, %zu services (%zu exposed, %zu jobs) in %zu groups, "
-	       "router %s", path, cfg->release, cfg->n_services, cfg->n_services - jobs, jobs,
-	       cfg->n_groups, driver_name(cfg->router.driver));
+	printf("%s: ok: release %s, %zu service%s (%zu exposed, %zu job%s) in %zu group%s, "
+	       "router %s", path, cfg->release, cfg->n_services, cfg->n_services == 1 ? "" : "s",
+	       cfg->n_services - jobs, jobs, jobs == 1 ? "" : "s", cfg->n_groups,
+	       cfg->n_groups == 1 ? "" : "s", driver_name(cfg->router.driver));
 	if (cfg->router.driver == DRIVER_HAPROXY)
 		printf(" (%zu instance%s)", cfg->router.n_sockets,
 		       cfg->router.n_sockets == 1 ? "" : "s");
