@@ -1,0 +1,26 @@
+/* prober: probes every service's blue and green health URL on one thread
+ * driving libcurl's multi interface, and publishes figures and verdicts into
+ * the model. */
+#ifndef CUTOVER_PROBER_H
+#define CUTOVER_PROBER_H
+
+#include <stdint.h>
+
+#include "cutover/model.h"
+
+struct prober;
+
+struct prober_counters {
+	uint64_t probes;	/* completed */
+	uint64_t failures;
+	uint64_t verdicts;	/* verdicts computed */
+	int in_flight;
+};
+
+/* Starts the probe thread over m (and m->cfg). Returns NULL with err filled. */
+struct prober *prober_start(struct model *m, struct co_error *err);
+/* Stops the thread within one poll wakeup and frees everything. NULL is a no-op. */
+void prober_stop(struct prober *p);
+void prober_get_counters(struct prober *p, struct prober_counters *out);
+
+#endif

@@ -1,0 +1,153 @@
+/* status_format: `cutover status` output, table and JSON. */
+#include "status_format.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cutover/verdict.h"
+
+/* A figure with no samples behind it is null, not 0: 0 ms would be a lie. */
+static void add_ms(cJSON *o, const char *key, double v, bool known)
+{
+	if (known && isfinite(v))
+		cJSON_AddNumberToObject(o, key, round(v * 100.0) / 100.0);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static bool has_latency(const struct side_stats *s)
+{
+	return s->samples > 0 && s->error_pct < 100.0;
+}
+
+static cJSON *side_json(const struct side_stats *s, const struct endpoint_conf *ep)
+{
+	cJSON *o = cJSON_CreateObject();
+	bool lat = has_latency(s);
+	cJSON_AddStringToObject(o, "health", health_name(s->health));
+	add_ms(o, "p50_ms", s->p50_ms, lat);
+	add_ms(o, "p95_ms", s->p95_ms, lat);
+	add_ms(o, "p99_ms", s->p99_ms, lat);
+	add_ms(o, "error_pct", s->error_pct, s->samples > 0);
+	cJSON_AddNumberToObject(o, "samples", s->samples);
+	if (s->last_error[0])
+		cJSON_AddStringToObject(o, "last_error", s->last_error);
+	else
+		cJSON_AddNullToObject(o, "last_error");
+	cJSON_AddStringToObject(o, "url", ep->health_display ? ep->health_display : "");
+	if (ep->insecure)
+		cJSON_AddBoolToObject(o, "insecure", true);
+	return o;
+}
+
+static cJSON *service_json(const struct snapshot *snap, size_t i)
+{
+	const struct service_conf *sc = &snap->cfg->services[i];
+	const struct service_state *st = &snap->svc[i];
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", sc->name);
+	cJSON_AddStringToObject(o, "kind", kind_name(sc->kind));
+	if (sc->group[0])
+		cJSON_AddStringToObject(o, "group", sc->group);
+	else
+		cJSON_AddNullToObject(o, "group");
+	if (st->weight == WEIGHT_UNKNOWN)
+		cJSON_AddNullToObject(o, "weight");
+	else
+		cJSON_AddNumberToObject(o, "weight", st->weight);
+	cJSON_AddItemToObject(o, "blue", side_json(&st->side[SIDE_BLUE], &sc->side[SIDE_BLUE]));
+	cJSON_AddItemToObject(o, "green", side_json(&st->side[SIDE_GREEN], &sc->side[SIDE_GREEN]));
+	cJSON *d = cJSON_AddObjectToObject(o, "delta");
+	bool both = has_latency(&st->side[0]) && has_latency(&st->side[1]);
+	struct p95_delta delta = verdict_delta(st->side[0].p95_ms, st->side[1].p95_ms);
+	add_ms(d, "p95_ms", delta.ms, both);
+	add_ms(d, "p95_pct", delta.pct, both);
+	cJSON_AddStringToObject(o, "verdict", verdict_name(st->verdict));
+	cJSON_AddStringToObject(o, "reason", st->reason);
+	return o;
+}
+
+void status_print_json(FILE *out, const struct snapshot *snap, double probed_s)
+{
+	const struct config *cfg = snap->cfg;
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "release", cfg->release);
+	cJSON_AddStringToObject(root, "driver", driver_name(cfg->router.driver));
+	cJSON *labels = cJSON_AddObjectToObject(root, "labels");
+	cJSON_AddStringToObject(labels, "blue", cfg->label[SIDE_BLUE]);
+	cJSON_AddStringToObject(labels, "green", cfg->label[SIDE_GREEN]);
+	cJSON_AddNumberToObject(root, "probed_s", round(probed_s * 10.0) / 10.0);
+	cJSON *arr = cJSON_AddArrayToObject(root, "services");
+	for (size_t i = 0; i < snap->n; i++)
+		cJSON_AddItemToArray(arr, service_json(snap, i));
+	char *text = cJSON_Print(root);
+	if (text) {
+		fputs(text, out);
+		fputc('\n', out);
+	}
+	free(text);
+	cJSON_Delete(root);
+}
+
+static void fmt_ms(char *buf, size_t cap, double v, bool known)
+{
+	if (!known || !isfinite(v))
+		snprintf(buf, cap, "-");
+	else if (v < 10)
+		snprintf(buf, cap, "%.1fms", v);
+	else
+		snprintf(buf, cap, "%.0fms", v);
+}
+
+/* Sides are told apart by position and by their B/G labels, never by colour. */
+static void print_side(FILE *out, const struct side_stats *s, const struct endpoint_conf *ep)
+{
+	char p95[16];
+	fmt_ms(p95, sizeof(p95), s->p95_ms, has_latency(s));
+	const char *h = s->health == HEALTH_UP ? "up" : s->health == HEALTH_DOWN ? "DOWN" : "?";
+	fprintf(out, " %-4s%s %7s %5.1f%%", h, ep->insecure ? "!" : " ", p95, s->error_pct);
+}
+
+void status_print_table(FILE *out, const struct snapshot *snap, double probed_s)
+{
+	const struct config *cfg = snap->cfg;
+	fprintf(out, "release %s   B=blue: %s   G=green: %s   router %s%s   probed %.1fs\n",
+		cfg->release, cfg->label[SIDE_BLUE], cfg->label[SIDE_GREEN],
+		driver_name(cfg->router.driver),
+		cfg->router.driver == DRIVER_REHEARSAL ? " (REHEARSAL)" : "", probed_s);
+	fprintf(out, "%-22s %-7s %-12s %4s | %-5s %7s %6s | %-5s %7s %6s | %8s %7s  %-8s %s\n",
+		"SERVICE", "KIND", "GROUP", "W%", "B", "p95", "err", "G", "p95", "err",
+		"dp95", "dp95%", "VERDICT", "REASON");
+	for (size_t i = 0; i < snap->n; i++) {
+		const struct service_conf *sc = &cfg->services[i];
+		const struct service_state *st = &snap->svc[i];
+		char w[8], dms[16], dpct[16];
+		bool both = has_latency(&st->side[0]) && has_latency(&st->side[1]);
+		struct p95_delta d = verdict_delta(st->side[0].p95_ms, st->side[1].p95_ms);
+		snprintf(w, sizeof(w), st->weight == WEIGHT_UNKNOWN ? "-" : "%d", st->weight);
+		if (both && isfinite(d.ms))
+			snprintf(dms, sizeof(dms), "%+.1fms", d.ms);
+		else
+			snprintf(dms, sizeof(dms), "-");
+		if (both && isfinite(d.pct))
+			snprintf(dpct, sizeof(dpct), "%+.0f%%", d.pct);
+		else
+			snprintf(dpct, sizeof(dpct), "-");
+		fprintf(out, "%-22.22s %-7s %-12.12s %4s |", sc->name, kind_name(sc->kind),
+			sc->group[0] ? sc->group : "-", w);
+		print_side(out, &st->side[SIDE_BLUE], &sc->side[SIDE_BLUE]);
+		fprintf(out, " |");
+		print_side(out, &st->side[SIDE_GREEN], &sc->side[SIDE_GREEN]);
+		fprintf(out, " | %8s %7s  %-8s %s\n", dms, dpct, verdict_name(st->verdict), st->reason);
+		for (int s = 0; s < 2; s++)
+			if (st->side[s].last_error[0])
+				fprintf(out, "%24s%s: %s\n", "", side_name((enum side)s), st->side[s].last_error);
+	}
+	for (size_t i = 0; i < snap->n; i++)
+		for (int s = 0; s < 2; s++)
+			if (cfg->services[i].side[s].insecure)
+				fprintf(out, "WARNING: %s %s is probed WITHOUT TLS verification (insecure)\n",
+					cfg->services[i].name, side_name((enum side)s));
+}

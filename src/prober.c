@@ -1,0 +1,248 @@
+/* prober: one thread, one libcurl multi handle, every health URL on a
+ * jittered schedule (see prober.h). */
+#include "cutover/prober.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cutover/stats.h"
+#include "cutover/verdict.h"
+#include "due_heap.h"
+#include "probe_http.h"
+
+struct target {
+	size_t service;
+	enum side side;
+	struct probe_http http;
+	struct side_window window;
+	bool in_flight;
+};
+
+struct prober {
+	struct model *model;
+	const struct config *cfg;
+	CURLM *multi;
+	struct target *targets;		/* 2 per service: blue at 2i, green at 2i+1 */
+	size_t n_targets;
+	struct due_heap due;
+	uint64_t *next_verdict_ms;	/* per service */
+	uint64_t rng;
+	pthread_t thread;
+	atomic_bool stop;
+	pthread_mutex_t counters_lock;
+	struct prober_counters counters;
+	double *scratch[2];		/* latencies for the verdict */
+};
+
+static uint64_t next_random(struct prober *p)
+{
+	p->rng ^= p->rng << 13;	/* xorshift64: jitter needs spread, not secrecy */
+	p->rng ^= p->rng >> 7;
+	p->rng ^= p->rng << 17;
+	return p->rng;
+}
+
+/* The next probe is due one interval on, +-10%, so thousands of targets
+ * started together drift apart instead of firing in bursts. */
+static uint64_t next_due(struct prober *p, uint64_t now)
+{
+	uint64_t iv = (uint64_t)p->cfg->probe.interval_ms;
+	uint64_t span = iv / 5 + 1;
+	return now + iv - iv / 10 + next_random(p) % span;
+}
+
+static void publish_verdict(struct prober *p, size_t svc)
+{
+	struct target *t[2] = { &p->targets[2 * svc], &p->targets[2 * svc + 1] };
+	struct side_stats st[2];
+	struct verdict_input in;
+	struct verdict_out out;
+	memset(&in, 0, sizeof(in));
+	for (int s = 0; s < 2; s++) {
+		side_window_summarize(&t[s]->window, &st[s]);
+		in.n_lat[s] = side_window_latencies(&t[s]->window, p->scratch[s],
+						    (size_t)p->cfg->probe.window);
+		in.lat[s] = p->scratch[s];
+		in.samples[s] = st[s].samples;
+		in.error_pct[s] = st[s].error_pct;
+		in.p95_ms[s] = st[s].p95_ms;
+	}
+	in.gates = &p->cfg->gates;
+	if (verdict_judge(&in, &out) == 0)
+		model_set_verdict(p->model, svc, out.verdict, out.reason);
+	pthread_mutex_lock(&p->counters_lock);
+	p->counters.verdicts++;
+	pthread_mutex_unlock(&p->counters_lock);
+}
+
+static void on_done(struct prober *p, CURL *easy, CURLcode rc, uint64_t now)
+{
+	struct target *t = NULL;
+	char error[SIDE_ERROR_LEN];
+	double ms;
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
+	curl_multi_remove_handle(p->multi, easy);
+	t->in_flight = false;
+	bool ok = probe_http_judge(&t->http, rc, p->cfg->probe.timeout_ms, &ms, error, sizeof(error));
+	side_window_add(&t->window, ok, ms, error);
+	struct side_stats st;
+	side_window_summarize(&t->window, &st);
+	model_set_side(p->model, t->service, t->side, &st);
+	pthread_mutex_lock(&p->counters_lock);
+	p->counters.probes++;
+	p->counters.failures += !ok;
+	p->counters.in_flight--;
+	pthread_mutex_unlock(&p->counters_lock);
+	/* A verdict weighs whole windows: once per interval per service is
+	 * enough, and keeps 10,000 services cheap. */
+	if (now >= p->next_verdict_ms[t->service]) {
+		p->next_verdict_ms[t->service] = now + (uint64_t)p->cfg->probe.interval_ms;
+		publish_verdict(p, t->service);
+	}
+	due_heap_push(&p->due, next_due(p, now), (size_t)(t - p->targets));
+}
+
+static void start_due(struct prober *p, uint64_t now)
+{
+	const struct due_item *d;
+	while ((d = due_heap_peek(&p->due)) && d->due_ms <= now) {
+		struct target *t = &p->targets[d->target];
+		due_heap_pop(&p->due);
+		if (t->in_flight)
+			continue;	/* the previous probe still runs: its end reschedules */
+		probe_http_rearm(&t->http);
+		if (curl_multi_add_handle(p->multi, t->http.easy) != CURLM_OK) {
+			due_heap_push(&p->due, next_due(p, now), (size_t)(t - p->targets));
+			continue;
+		}
+		t->in_flight = true;
+		pthread_mutex_lock(&p->counters_lock);
+		p->counters.in_flight++;
+		pthread_mutex_unlock(&p->counters_lock);
+	}
+}
+
+static void *prober_main(void *arg)
+{
+	struct prober *p = arg;
+	while (!atomic_load(&p->stop)) {
+		int running = 0, left = 0;
+		uint64_t now = monotonic_ms();
+		start_due(p, now);
+		curl_multi_perform(p->multi, &running);
+		CURLMsg *msg;
+		now = monotonic_ms();
+		while ((msg = curl_multi_info_read(p->multi, &left)))
+			if (msg->msg == CURLMSG_DONE)
+				on_done(p, msg->easy_handle, msg->data.result, now);
+		const struct due_item *d = due_heap_peek(&p->due);
+		long wait = 1000;
+		long curl_wait = -1;
+		curl_multi_timeout(p->multi, &curl_wait);
+		if (d)
+			wait = d->due_ms > now ? (long)(d->due_ms - now) : 0;
+		if (curl_wait >= 0 && curl_wait < wait)
+			wait = curl_wait;
+		if (wait > 0)
+			curl_multi_poll(p->multi, NULL, 0, (int)(wait > 1000 ? 1000 : wait), NULL);
+	}
+	return NULL;
+}
+
+static int setup_targets(struct prober *p, struct co_error *err)
+{
+	const struct config *cfg = p->cfg;
+	uint64_t now = monotonic_ms();
+	for (size_t i = 0; i < p->n_targets; i++) {
+		struct target *t = &p->targets[i];
+		t->service = i / 2;
+		t->side = (enum side)(i % 2);
+		const struct service_conf *s = &cfg->services[t->service];
+		if (probe_http_init(&t->http, &s->side[t->side], &cfg->probe, t) < 0 ||
+		    side_window_init(&t->window, cfg->probe.window, cfg->probe.fall,
+				     cfg->probe.rise, err) < 0) {
+			co_error_set(err, "%s %s: cannot set up its probe", s->name,
+				     side_name(t->side));
+			return -1;
+		}
+		/* First probes spread over one interval, not all at once. */
+		due_heap_push(&p->due, now + next_random(p) % (uint64_t)cfg->probe.interval_ms, i);
+	}
+	return 0;
+}
+
+static void free_prober(struct prober *p)
+{
+	for (size_t i = 0; p->targets && i < p->n_targets; i++) {
+		if (p->targets[i].in_flight)
+			curl_multi_remove_handle(p->multi, p->targets[i].http.easy);
+		probe_http_done(&p->targets[i].http);
+		side_window_done(&p->targets[i].window);
+	}
+	if (p->multi)
+		curl_multi_cleanup(p->multi);
+	free(p->targets);
+	free(p->next_verdict_ms);
+	free(p->scratch[0]);
+	free(p->scratch[1]);
+	due_heap_done(&p->due);
+	pthread_mutex_destroy(&p->counters_lock);
+	free(p);
+}
+
+struct prober *prober_start(struct model *m, struct co_error *err)
+{
+	struct prober *p = calloc(1, sizeof(*p));
+	co_error_clear(err);
+	if (!p) {
+		co_error_set(err, "out of memory");
+		return NULL;
+	}
+	p->model = m;
+	p->cfg = m->cfg;
+	p->n_targets = 2 * p->cfg->n_services;
+	p->rng = 0x9E3779B97F4A7C15ull ^ (uint64_t)monotonic_ms();
+	pthread_mutex_init(&p->counters_lock, NULL);
+	p->multi = curl_multi_init();
+	p->targets = calloc(p->n_targets ? p->n_targets : 1, sizeof(*p->targets));
+	p->next_verdict_ms = calloc(p->cfg->n_services ? p->cfg->n_services : 1, sizeof(uint64_t));
+	p->scratch[0] = malloc((size_t)p->cfg->probe.window * sizeof(double));
+	p->scratch[1] = malloc((size_t)p->cfg->probe.window * sizeof(double));
+	if (!p->multi || !p->targets || !p->next_verdict_ms || !p->scratch[0] || !p->scratch[1] ||
+	    due_heap_init(&p->due, p->n_targets) < 0) {
+		co_error_set(err, "out of memory for %zu probes", p->n_targets);
+		free_prober(p);
+		return NULL;
+	}
+	/* Keep a connection per target alive between probes: reuse is what
+	 * makes thousands of probes a second cheap. */
+	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)(p->n_targets < 20000 ? p->n_targets + 16 : 20000));
+	if (setup_targets(p, err) < 0 || pthread_create(&p->thread, NULL, prober_main, p) != 0) {
+		if (err && !err->msg[0])
+			co_error_set(err, "cannot start the probe thread");
+		free_prober(p);
+		return NULL;
+	}
+	return p;
+}
+
+void prober_stop(struct prober *p)
+{
+	if (!p)
+		return;
+	atomic_store(&p->stop, true);
+	curl_multi_wakeup(p->multi);
+	pthread_join(p->thread, NULL);
+	free_prober(p);
+}
+
+void prober_get_counters(struct prober *p, struct prober_counters *out)
+{
+	pthread_mutex_lock(&p->counters_lock);
+	*out = p->counters;
+	pthread_mutex_unlock(&p->counters_lock);
+}
