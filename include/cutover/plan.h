@@ -1,0 +1,61 @@
+/* plan: the moves of one cutover and the gates that judge them, built from
+ * a snapshot so that what the engineer confirms is exactly what runs. */
+#ifndef CUTOVER_PLAN_H
+#define CUTOVER_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cutover/model.h"
+
+enum move_goal {
+	GOAL_GREEN,		/* all the way: 100 */
+	GOAL_BLUE,		/* all the way: 0 */
+	GOAL_STEP_GREEN,	/* next value of cfg->steps above the weight */
+	GOAL_STEP_BLUE,		/* next value of cfg->steps below it, else 0 */
+	GOAL_WEIGHT,		/* exactly the given weight */
+};
+
+enum gate_level { GATE_PASS, GATE_WARN, GATE_BLOCK };
+
+#define PLAN_WHOLE SIZE_MAX	/* a gate about the whole plan, not one service */
+
+struct gate_result {
+	size_t service;		/* index, or PLAN_WHOLE */
+	char name[32];		/* "green-health", "verdict", "jobs-first", ... */
+	enum gate_level level;
+	char detail[160];	/* plain words, e.g. "green down: timeout after 800 ms" */
+};
+
+struct plan_move {
+	size_t service;
+	int from;		/* observed weight, WEIGHT_UNKNOWN if unread */
+	int to;
+};
+
+struct plan {
+	char id[40];		/* ties journal intents to outcomes */
+	bool rollback;		/* toward blue as an emergency: best effort everywhere */
+	struct plan_move *moves;
+	size_t n_moves;
+	struct gate_result *gates;
+	size_t n_gates;
+	size_t n_blockers;
+	size_t n_warnings;
+};
+
+/* "name" or "@group" to service indices, in config order, without repeats.
+ * Unknown names are an error naming them. */
+int plan_resolve_targets(const struct config *cfg, char *const *targets, size_t n,
+			 size_t **out, size_t *n_out, struct co_error *err);
+
+/* Builds moves toward the goal for the given services (a service already at
+ * its target is left out) and evaluates every gate. A job asked for a
+ * weight other than 0/100 is an error naming it. */
+int plan_build(const struct snapshot *snap, const size_t *services, size_t n,
+	       enum move_goal goal, int weight, struct plan *out, struct co_error *err);
+void plan_done(struct plan *p);
+
+const char *gate_level_name(enum gate_level l);	/* "pass" / "warn" / "block" */
+
+#endif
