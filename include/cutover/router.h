@@ -34,6 +34,9 @@ struct weight_change {
 
 struct router;
 
+/* Calls may come from several threads at once: the poller observes a
+ * fleet's instances in parallel while the executor applies. A driver
+ * guards whatever its calls share. */
 struct router_driver {
 	const char *name;
 	/* Creates the driver's state for cfg (nothing is contacted yet). */
