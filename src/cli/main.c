@@ -18,7 +18,7 @@ const struct command cli_commands[] = {
 	{ "check", cmd_check, "validate a config file and list every problem" },
 	{ "move", cmd_not_yet, "move services or @groups toward green or blue" },
 	{ "rollback", cmd_not_yet, "put services, @groups or --all back on blue" },
-	{ "journal", cmd_not_yet, "print or --verify the release journal" },
+	{ "journal", cmd_journal, "print or --verify the release journal" },
 	{ NULL, NULL, NULL },
 };
 
