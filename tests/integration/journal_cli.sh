@@ -5,6 +5,8 @@
 # careless hands do.
 . tests/lib/assert.sh
 BIN=${BIN:-./cutover}
+# make passes BIN=cutover: without a slash the shell would search PATH.
+case $BIN in */*) ;; *) [ -x "$BIN" ] && BIN=./$BIN ;; esac
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
