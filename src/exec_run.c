@@ -136,7 +136,8 @@ static void spawn(struct exec_job *j, int timeout_ms)
 
 	j->fd[0] = j->fd[1] = j->fd[2] = -1;
 	j->end = EXEC_PENDING;
-	j->deadline_ms = monotonic_ms() + (uint64_t)timeout_ms;
+	/* +1: monotonic_ms truncates, and a tool is never cut short of its time. */
+	j->deadline_ms = monotonic_ms() + (uint64_t)timeout_ms + 1;
 	/* Close-on-exec from birth: another thread may spawn a tool at the same
 	 * moment, and a write end it inherited would keep our read from ever
 	 * seeing EOF. dup2 into 1 and 2 clears the flag for our own child. */
