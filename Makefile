@@ -42,7 +42,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TUI_OBJ  := $(TUI_SRC:%.c=$(BUILD)/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 CORE_LIB := $(BUILD)/libcutover.a
-BIN      := $(if $(filter build,$(BUILD)),cutover,$(BUILD)/cutover)
+BIN      := $(if $(filter build,$(BUILD)),./cutover,$(BUILD)/cutover)
 SIM      := $(BUILD)/cutover-sim
 
 .PHONY: all deps check test check-asan install clean fuzz bench soak demo demo-watch
