@@ -14,6 +14,15 @@
 #include "due_heap.h"
 #include "probe_http.h"
 
+/* Probes in flight at once. libcurl 7.88's multi handle walks every added
+ * handle on each perform, so thousands at once cost quadratically; due
+ * probes beyond this wait in the heap for a free slot. */
+#define MAX_IN_FLIGHT 512
+#define VERDICT_EVERY_MS 3000u
+/* Completions handled per batch: collected first, then removed, because
+ * removing a handle while reading messages rescans the message queue. */
+#define DONE_BATCH 256
+
 struct target {
 	size_t service;
 	enum side side;
@@ -35,6 +44,7 @@ struct prober {
 	atomic_bool stop;
 	pthread_mutex_t counters_lock;
 	struct prober_counters counters;
+	int n_in_flight;		/* the thread's own count, no lock needed */
 	double *scratch[2];		/* latencies for the verdict */
 };
 
@@ -55,7 +65,7 @@ static uint64_t next_due(struct prober *p, uint64_t now)
 	return now + iv - iv / 10 + next_random(p) % span;
 }
 
-static void publish_verdict(struct prober *p, size_t svc)
+static enum verdict publish_verdict(struct prober *p, size_t svc)
 {
 	struct target *t[2] = { &p->targets[2 * svc], &p->targets[2 * svc + 1] };
 	struct side_stats st[2];
@@ -74,9 +84,12 @@ static void publish_verdict(struct prober *p, size_t svc)
 	in.gates = &p->cfg->gates;
 	if (verdict_judge(&in, &out) == 0)
 		model_set_verdict(p->model, svc, out.verdict, out.reason);
+	else
+		out.verdict = VERDICT_NODATA;
 	pthread_mutex_lock(&p->counters_lock);
 	p->counters.verdicts++;
 	pthread_mutex_unlock(&p->counters_lock);
+	return out.verdict;
 }
 
 static void on_done(struct prober *p, CURL *easy, CURLcode rc, uint64_t now)
@@ -85,7 +98,6 @@ static void on_done(struct prober *p, CURL *easy, CURLcode rc, uint64_t now)
 	char error[SIDE_ERROR_LEN];
 	double ms;
 	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
-	curl_multi_remove_handle(p->multi, easy);
 	t->in_flight = false;
 	bool ok = probe_http_judge(&t->http, rc, p->cfg->probe.timeout_ms, &ms, error, sizeof(error));
 	side_window_add(&t->window, ok, ms, error);
@@ -97,11 +109,16 @@ static void on_done(struct prober *p, CURL *easy, CURLcode rc, uint64_t now)
 	p->counters.failures += !ok;
 	p->counters.in_flight--;
 	pthread_mutex_unlock(&p->counters_lock);
-	/* A verdict weighs whole windows: once per interval per service is
-	 * enough, and keeps 10,000 services cheap. */
+	/* A verdict weighs whole windows, which a few new samples barely move:
+	 * every VERDICT_EVERY_MS (or interval, if longer) per service is enough
+	 * and keeps 10,000 services cheap. Health reacts at once regardless.
+	 * Until there is a verdict (too few samples: a cheap check) it is
+	 * retried every interval so the first one is not late. */
 	if (now >= p->next_verdict_ms[t->service]) {
-		p->next_verdict_ms[t->service] = now + (uint64_t)p->cfg->probe.interval_ms;
-		publish_verdict(p, t->service);
+		uint64_t every = (uint64_t)p->cfg->probe.interval_ms;
+		if (publish_verdict(p, t->service) != VERDICT_NODATA && every < VERDICT_EVERY_MS)
+			every = VERDICT_EVERY_MS;
+		p->next_verdict_ms[t->service] = now + every;
 	}
 	due_heap_push(&p->due, next_due(p, now), (size_t)(t - p->targets));
 }
@@ -114,16 +131,42 @@ static void start_due(struct prober *p, uint64_t now)
 		due_heap_pop(&p->due);
 		if (t->in_flight)
 			continue;	/* the previous probe still runs: its end reschedules */
+		if (p->n_in_flight >= MAX_IN_FLIGHT) {
+			due_heap_push(&p->due, now + 5, (size_t)(t - p->targets));
+			break;
+		}
 		probe_http_rearm(&t->http);
 		if (curl_multi_add_handle(p->multi, t->http.easy) != CURLM_OK) {
 			due_heap_push(&p->due, next_due(p, now), (size_t)(t - p->targets));
 			continue;
 		}
 		t->in_flight = true;
+		p->n_in_flight++;
 		pthread_mutex_lock(&p->counters_lock);
 		p->counters.in_flight++;
 		pthread_mutex_unlock(&p->counters_lock);
 	}
+}
+
+static void reap_done(struct prober *p, uint64_t now, int *left)
+{
+	CURL *easy[DONE_BATCH];
+	CURLcode rc[DONE_BATCH];
+	CURLMsg *msg;
+	size_t n;
+	do {
+		n = 0;
+		while (n < DONE_BATCH && (msg = curl_multi_info_read(p->multi, left)))
+			if (msg->msg == CURLMSG_DONE) {
+				easy[n] = msg->easy_handle;
+				rc[n++] = msg->data.result;
+			}
+		for (size_t i = 0; i < n; i++) {
+			curl_multi_remove_handle(p->multi, easy[i]);
+			p->n_in_flight--;
+			on_done(p, easy[i], rc[i], now);
+		}
+	} while (n == DONE_BATCH);
 }
 
 static void *prober_main(void *arg)
@@ -134,11 +177,8 @@ static void *prober_main(void *arg)
 		uint64_t now = monotonic_ms();
 		start_due(p, now);
 		curl_multi_perform(p->multi, &running);
-		CURLMsg *msg;
 		now = monotonic_ms();
-		while ((msg = curl_multi_info_read(p->multi, &left)))
-			if (msg->msg == CURLMSG_DONE)
-				on_done(p, msg->easy_handle, msg->data.result, now);
+		reap_done(p, now, &left);
 		const struct due_item *d = due_heap_peek(&p->due);
 		long wait = 1000;
 		long curl_wait = -1;

@@ -425,7 +425,8 @@ static void all_latencies_tied_pass_with_p_one(void **state)
 	verdict_judge(&in, &o);
 	assert_int_equal(o.verdict, VERDICT_PASS);
 	assert_near(o.p, 1, 0);
-	assert_near(o.shift_ms, 0, 0);
+	/* No significant difference: the shift is not computed (see verdict.c). */
+	assert_true(isnan(o.shift_ms));
 }
 
 static void green_faster_passes_and_says_so(void **state)
