@@ -1,0 +1,181 @@
+/* gates: the checks that must pass before a move proceeds (issue 4, item 3).
+ * Toward green: green health up, verdict not fail, green error share within
+ * gates.max_error_rate_pct, router reachable and not drifted. Toward blue:
+ * blue health up. Jobs first: an exposed service moving toward green while a
+ * job is still below 100 warns, or blocks with gates.jobs_first = block. */
+#include "gates_private.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *gate_level_name(enum gate_level l)
+{
+	switch (l) {
+	case GATE_PASS: return "pass";
+	case GATE_WARN: return "warn";
+	case GATE_BLOCK: return "block";
+	}
+	return "?";
+}
+
+struct gate_list {
+	struct plan *p;
+	size_t cap;
+	bool oom;
+};
+
+static void add(struct gate_list *gl, size_t service, const char *name, enum gate_level lvl,
+		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void add(struct gate_list *gl, size_t service, const char *name, enum gate_level lvl,
+		const char *fmt, ...)
+{
+	struct plan *p = gl->p;
+	if (gl->oom)
+		return;
+	if (p->n_gates == gl->cap) {
+		size_t cap = gl->cap ? gl->cap * 2 : 16;
+		struct gate_result *g = realloc(p->gates, cap * sizeof(*g));
+		if (!g) {
+			gl->oom = true;
+			return;
+		}
+		p->gates = g;
+		gl->cap = cap;
+	}
+	struct gate_result *g = &p->gates[p->n_gates++];
+	memset(g, 0, sizeof(*g));
+	g->service = service;
+	snprintf(g->name, sizeof(g->name), "%s", name);
+	g->level = lvl;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(g->detail, sizeof(g->detail), fmt, ap);
+	va_end(ap);
+	if (lvl == GATE_BLOCK)
+		p->n_blockers++;
+	else if (lvl == GATE_WARN)
+		p->n_warnings++;
+}
+
+static void health_gate(struct gate_list *gl, const struct snapshot *snap, size_t s,
+			enum side side, bool rollback_side)
+{
+	const struct side_stats *st = &snap->svc[s].side[side];
+	char name[32];
+	snprintf(name, sizeof(name), "%s-health", side_name(side));
+	switch (st->health) {
+	case HEALTH_UP:
+		add(gl, s, name, GATE_PASS, "%s up (%d samples)", side_name(side), st->samples);
+		break;
+	case HEALTH_DOWN:
+		add(gl, s, name, GATE_BLOCK, "%s down%s%s%s", side_name(side),
+		    st->last_error[0] ? ": " : "", st->last_error,
+		    rollback_side ? " (rolling back onto a dead side)" : "");
+		break;
+	case HEALTH_UNKNOWN:
+		add(gl, s, name, GATE_WARN, "%s health unknown: no probe result yet",
+		    side_name(side));
+		break;
+	}
+}
+
+static void green_gates(struct gate_list *gl, const struct snapshot *snap, size_t s)
+{
+	const struct config *cfg = snap->cfg;
+	const struct service_state *st = &snap->svc[s];
+	health_gate(gl, snap, s, SIDE_GREEN, false);
+	if (st->verdict == VERDICT_FAIL)
+		add(gl, s, "verdict", GATE_BLOCK, "verdict fail%s%s",
+		    st->reason[0] ? ": " : "", st->reason);
+	else
+		add(gl, s, "verdict", st->verdict == VERDICT_NODATA ? GATE_WARN : GATE_PASS,
+		    "verdict %s%s%s", verdict_name(st->verdict), st->reason[0] ? ": " : "",
+		    st->reason);
+	const struct side_stats *g = &st->side[SIDE_GREEN];
+	if (g->samples <= 0)
+		add(gl, s, "green-errors", GATE_WARN, "no green samples yet");
+	else if (g->error_pct > cfg->gates.max_error_rate_pct)
+		add(gl, s, "green-errors", GATE_BLOCK, "green errors %.1f%% > %.1f%% allowed",
+		    g->error_pct, cfg->gates.max_error_rate_pct);
+	else
+		add(gl, s, "green-errors", GATE_PASS, "green errors %.1f%% <= %.1f%%",
+		    g->error_pct, cfg->gates.max_error_rate_pct);
+	if (st->drift)
+		add(gl, s, "drift", GATE_BLOCK, "router drift: %s", st->drift_detail);
+}
+
+/* Is service j (a job) at 100 once this plan has run? */
+static bool job_on_green_after(const struct snapshot *snap, const struct plan *p, size_t j)
+{
+	for (size_t i = 0; i < p->n_moves; i++)
+		if (p->moves[i].service == j)
+			return p->moves[i].to == 100;
+	return snap->svc[j].weight == 100;
+}
+
+static void jobs_first_gate(struct gate_list *gl, const struct snapshot *snap, size_t s)
+{
+	const struct config *cfg = snap->cfg;
+	if (cfg->gates.jobs_first == JOBS_FIRST_OFF)
+		return;
+	size_t behind = 0;
+	const char *first = NULL;
+	for (size_t j = 0; j < cfg->n_services; j++) {
+		if (cfg->services[j].kind != KIND_JOB || job_on_green_after(snap, gl->p, j))
+			continue;
+		if (!first)
+			first = cfg->services[j].name;
+		behind++;
+	}
+	if (!behind)
+		add(gl, s, "jobs-first", GATE_PASS, "every job is on green");
+	else
+		add(gl, s, "jobs-first",
+		    cfg->gates.jobs_first == JOBS_FIRST_BLOCK ? GATE_BLOCK : GATE_WARN,
+		    "%zu job%s still below 100 (%s%s)", behind, behind == 1 ? "" : "s", first,
+		    behind > 1 ? ", ..." : "");
+}
+
+static void router_gate(struct gate_list *gl, const struct snapshot *snap)
+{
+	if (!snap->router_known || snap->routers_total <= 0)
+		add(gl, PLAN_WHOLE, "router", GATE_BLOCK, "router state not read");
+	else if (snap->routers_up < snap->routers_total)
+		add(gl, PLAN_WHOLE, "router", GATE_BLOCK, "%d of %d router instances reachable",
+		    snap->routers_up, snap->routers_total);
+	else
+		add(gl, PLAN_WHOLE, "router", GATE_PASS, "%d of %d router instances reachable",
+		    snap->routers_up, snap->routers_total);
+}
+
+int gates_evaluate(const struct snapshot *snap, struct plan *p, struct co_error *err)
+{
+	struct gate_list gl = { .p = p, .cap = p->n_gates };
+	bool any_green = false;
+	for (size_t i = 0; i < p->n_moves; i++) {
+		const struct plan_move *mv = &p->moves[i];
+		size_t s = mv->service;
+		if (mv->from == WEIGHT_UNKNOWN)
+			add(&gl, s, "weight-known", GATE_WARN,
+			    "current weight unknown: the router could not be read for it");
+		bool toward_green = mv->from == WEIGHT_UNKNOWN ? mv->to > 0 : mv->to > mv->from;
+		if (toward_green) {
+			any_green = true;
+			green_gates(&gl, snap, s);
+			if (snap->cfg->services[s].kind == KIND_EXPOSED)
+				jobs_first_gate(&gl, snap, s);
+		} else {
+			health_gate(&gl, snap, s, SIDE_BLUE, true);
+		}
+	}
+	if (any_green)
+		router_gate(&gl, snap);
+	if (gl.oom) {
+		co_error_set(err, "out of memory evaluating gates");
+		return -1;
+	}
+	return 0;
+}
