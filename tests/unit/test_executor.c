@@ -1,0 +1,212 @@
+/* test_executor: intents before outcomes, all-or-nothing per service, best
+ * effort for rollback, refusals, on a fake two-instance fleet. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cutover/executor.h"
+#include "cutover/journal.h"
+
+enum { S_API, S_NIGHTLY, N_SVC };
+
+struct router {
+	int w[2][N_SVC];
+	bool dead[2];
+	int applies;
+};
+
+static size_t fake_n(const struct router *r) { (void)r; return 2; }
+
+static int fake_apply(struct router *r, size_t i, const struct weight_change *c, size_t n,
+		      struct instance_result *res)
+{
+	snprintf(res->name, sizeof(res->name), "inst%zu", i);
+	r->applies++;
+	if (r->dead[i]) {
+		res->ok = false;
+		snprintf(res->error, sizeof(res->error), "connection refused");
+		return -1;
+	}
+	for (size_t k = 0; k < n; k++)
+		r->w[i][c[k].service] = c[k].weight;
+	res->ok = true;
+	return 0;
+}
+
+static const struct router_driver fake = {
+	.name = "fake", .n_instances = fake_n, .apply = fake_apply,
+};
+
+struct fx {
+	char dir[64];
+	struct config *cfg;
+	struct model m;
+	struct router r;
+	struct journal *j;
+	struct executor *e;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char json[1024];
+	struct diag_list d;
+	struct co_error err;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/cutover-exec-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+#define SVC(name, kind) \
+	"{\"name\":\"" name "\",\"kind\":\"" kind "\"," \
+	"\"blue\":{\"health\":\"http://127.0.0.1:1/b\"},\"green\":{\"health\":\"http://127.0.0.1:1/g\"}}"
+	snprintf(json, sizeof(json), "{\"release\":\"r1\",\"state_dir\":\"%s\",\"services\":["
+		 SVC("api", "exposed") "," SVC("nightly", "job") "]}", f->dir);
+#undef SVC
+	diag_list_init(&d);
+	f->cfg = config_parse("test.json", json, strlen(json), &d);
+	diag_list_done(&d);
+	if (!f->cfg || model_init(&f->m, f->cfg, &err) < 0)
+		return -1;
+	f->j = journal_open(f->dir, "r1", &err);
+	f->e = executor_start(&f->m, &fake, &f->r, f->j, &err);
+	*state = f;
+	return f->j && f->e ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+	executor_stop(f->e);
+	journal_close(f->j);
+	model_done(&f->m);
+	config_free(f->cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static void one_move(struct plan *p, struct plan_move *mv, size_t s, int from, int to)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->id, sizeof(p->id), "p-test");
+	*mv = (struct plan_move){ s, from, to };
+	p->moves = mv;
+	p->n_moves = 1;
+}
+
+static int count_lines(struct fx *f, const char *needle)
+{
+	char path[128], line[2048];
+	snprintf(path, sizeof(path), "%s/r1.journal.jsonl", f->dir);
+	FILE *fp = fopen(path, "r");
+	int n = 0;
+	while (fp && fgets(line, sizeof(line), fp))
+		n += strstr(line, needle) != NULL;
+	if (fp)
+		fclose(fp);
+	return n;
+}
+
+static void run(struct fx *f, struct plan *p, struct executor_progress *pr)
+{
+	struct co_error err;
+	assert_int_equal(executor_submit(f->e, p, false, NULL, &err), 0);
+	assert_int_equal(executor_wait(f->e, 5000), 0);
+	executor_get_progress(f->e, pr);
+	assert_true(pr->finished);
+}
+
+static void test_applies_everywhere(void **state)
+{
+	struct fx *f = *state;
+	struct plan p;
+	struct plan_move mv;
+	struct executor_progress pr;
+	one_move(&p, &mv, S_API, 0, 25);
+	run(f, &p, &pr);
+	assert_true(pr.ok);
+	assert_int_equal(f->r.w[0][S_API], 25);
+	assert_int_equal(f->r.w[1][S_API], 25);
+	assert_int_equal(count_lines(f, "\"type\":\"intent\""), 1);
+	assert_int_equal(count_lines(f, "\"result\":\"applied\""), 2);
+	struct snapshot s = { 0 };
+	model_snapshot(&f->m, &s);
+	assert_int_equal(s.svc[S_API].weight, 25);
+	assert_int_equal(s.svc[S_API].target_weight, 25);
+	assert_false(s.svc[S_API].busy);
+	snapshot_done(&s);
+}
+
+static void test_all_or_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct plan p;
+	struct plan_move mv;
+	struct executor_progress pr;
+	f->r.dead[1] = true;
+	one_move(&p, &mv, S_API, 0, 25);
+	run(f, &p, &pr);
+	assert_false(pr.ok);
+	assert_int_equal(f->r.w[0][S_API], 0);	/* put back */
+	assert_non_null(strstr(pr.result, "inst1"));
+	assert_non_null(strstr(pr.result, "connection refused"));
+	assert_int_equal(count_lines(f, "\"result\":\"reverted\""), 1);
+	assert_int_equal(count_lines(f, "\"result\":\"failed\""), 1);
+}
+
+static void test_rollback_best_effort(void **state)
+{
+	struct fx *f = *state;
+	struct plan p;
+	struct plan_move mv;
+	struct executor_progress pr;
+	f->r.w[0][S_API] = f->r.w[1][S_API] = 50;
+	f->r.dead[0] = true;
+	one_move(&p, &mv, S_API, 50, 0);
+	p.rollback = true;
+	run(f, &p, &pr);
+	assert_false(pr.ok);
+	assert_int_equal(f->r.w[1][S_API], 0);
+	assert_non_null(strstr(pr.result, "inst0"));
+}
+
+static void test_refusals(void **state)
+{
+	struct fx *f = *state;
+	struct plan p;
+	struct plan_move mv;
+	struct co_error err;
+	struct gate_result g = { .service = S_API, .name = "green-health", .level = GATE_BLOCK };
+	one_move(&p, &mv, S_API, 0, 25);
+	p.gates = &g;
+	p.n_gates = 1;
+	p.n_blockers = 1;
+	assert_int_equal(executor_submit(f->e, &p, false, NULL, &err), -1);
+	assert_non_null(strstr(err.msg, "blocker"));
+	assert_int_equal(executor_submit(f->e, &p, true, "", &err), -1);
+	assert_non_null(strstr(err.msg, "reason"));
+	assert_int_equal(f->r.applies, 0);
+	assert_int_equal(executor_submit(f->e, &p, true, "green checked by hand", &err), 0);
+	assert_int_equal(executor_wait(f->e, 5000), 0);
+	assert_int_equal(count_lines(f, "\"forced\":true"), 1);
+	assert_int_equal(count_lines(f, "green checked by hand"), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_applies_everywhere, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_all_or_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_best_effort, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
