@@ -34,6 +34,8 @@ void cli_print_diags(FILE *out, const char *file, const struct diag_list *diags)
 int cmd_check(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_journal(int argc, char **argv);
+int cmd_move(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
 int cmd_not_yet(int argc, char **argv);
 
 extern const struct command cli_commands[];

@@ -16,8 +16,8 @@ const struct command cli_commands[] = {
 	{ "watch", cmd_not_yet, "read-only console for wall screens" },
 	{ "status", cmd_status, "probe both sides and print one snapshot" },
 	{ "check", cmd_check, "validate a config file and list every problem" },
-	{ "move", cmd_not_yet, "move services or @groups toward green or blue" },
-	{ "rollback", cmd_not_yet, "put services, @groups or --all back on blue" },
+	{ "move", cmd_move, "move services or @groups toward green or blue" },
+	{ "rollback", cmd_rollback, "put services, @groups or --all back on blue" },
 	{ "journal", cmd_journal, "print or --verify the release journal" },
 	{ NULL, NULL, NULL },
 };

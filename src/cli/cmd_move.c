@@ -1,0 +1,479 @@
+/* cmd_move: `cutover move` and `cutover rollback` — take the lock, recover
+ * what a crash left unfinished, read the router and probe, print the plan
+ * with every gate, confirm, apply through the executor, read back. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cutover/executor.h"
+#include "cutover/journal.h"
+#include "cutover/lock.h"
+#include "cutover/plan.h"
+#include "cutover/prober.h"
+#include "cutover/router_poller.h"
+
+struct move_opts {
+	const char *config;
+	bool rollback;
+	bool all;
+	bool yes;
+	bool force;
+	const char *reason;
+	enum move_goal goal;
+	int weight;
+	bool have_to;
+	bool step;
+	bool have_weight;
+};
+
+struct move_run {
+	struct config *cfg;
+	const char *cmd;
+	struct lock *lk;
+	struct journal *j;
+	const struct router_driver *drv;
+	struct router *r;
+	struct model m;
+	bool model_ok;
+	struct router_view view;
+	struct snapshot snap;
+	struct plan plan;
+	struct co_error err;
+};
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static int usage(const char *cmd, FILE *out, int rc)
+{
+	if (strcmp(cmd, "rollback") == 0)
+		fprintf(out, "usage: cutover rollback [-c FILE] (TARGET...|--all) [--yes]"
+			" [--force --reason TEXT]\n"
+			"Puts services or @groups (or every service) back on blue, fast and\n"
+			"best effort on every router instance.\n");
+	else
+		fprintf(out, "usage: cutover move [-c FILE] TARGET... --to green|blue"
+			" [--weight N | --step]\n"
+			"                    [--yes] [--force --reason TEXT]\n"
+			"TARGET is a service name or @group. --to green is 100, --to blue 0,\n"
+			"--weight N exactly N, --step the next value of steps toward the side.\n");
+	return rc;
+}
+
+static char *join_args(int argc, char **argv)
+{
+	size_t len = strlen("cutover") + 1;
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	char *s = malloc(len);
+	if (!s)
+		return NULL;
+	strcpy(s, "cutover");
+	for (int i = 0; i < argc; i++) {
+		strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+static int parse(int argc, char **argv, struct move_opts *o)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "to", required_argument, NULL, 't' },
+		{ "weight", required_argument, NULL, 'w' },
+		{ "step", no_argument, NULL, 's' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = argv[0];
+	char *end;
+	long w;
+	int c;
+	o->rollback = strcmp(cmd, "rollback") == 0;
+	/* 0, not 1: glibc then forgets main's '+' (stop at the first
+	 * non-option), so TARGETs and options may come in any order. */
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "c:yh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 't':
+			if (o->rollback)
+				return usage(cmd, stderr, EXIT_USAGE);
+			if (strcmp(optarg, "green") == 0)
+				o->goal = GOAL_GREEN;
+			else if (strcmp(optarg, "blue") == 0)
+				o->goal = GOAL_BLUE;
+			else {
+				fprintf(stderr, "cutover %s: --to takes green or blue, not '%s'\n", cmd, optarg);
+				return EXIT_USAGE;
+			}
+			o->have_to = true;
+			break;
+		case 'w':
+			w = strtol(optarg, &end, 10);
+			if (o->rollback || *end || end == optarg || w < 0 || w > 100) {
+				fprintf(stderr, "cutover %s: --weight takes 0 to 100, not '%s'\n", cmd, optarg);
+				return EXIT_USAGE;
+			}
+			o->weight = (int)w;
+			o->have_weight = true;
+			break;
+		case 's':
+			if (o->rollback)
+				return usage(cmd, stderr, EXIT_USAGE);
+			o->step = true;
+			break;
+		case 'a':
+			if (!o->rollback) {
+				fprintf(stderr, "cutover move: --all is for rollback\n");
+				return EXIT_USAGE;
+			}
+			o->all = true;
+			break;
+		case 'y': o->yes = true; break;
+		case 'f': o->force = true; break;
+		case 'r': o->reason = optarg; break;
+		case 'h': return usage(cmd, stdout, EXIT_OK) + 100;
+		default: return usage(cmd, stderr, EXIT_USAGE);
+		}
+	}
+	if (o->rollback) {
+		o->goal = GOAL_BLUE;
+		if (o->all == (optind < argc)) {
+			fprintf(stderr, "cutover rollback: name TARGETs or --all (not both)\n");
+			return EXIT_USAGE;
+		}
+	} else {
+		if (optind >= argc) {
+			fprintf(stderr, "cutover move: name at least one TARGET (service or @group)\n");
+			return EXIT_USAGE;
+		}
+		if (!o->have_to) {
+			fprintf(stderr, "cutover move: say --to green or --to blue\n");
+			return EXIT_USAGE;
+		}
+		if (o->have_weight && o->step) {
+			fprintf(stderr, "cutover move: --weight and --step exclude each other\n");
+			return EXIT_USAGE;
+		}
+		if (o->step)
+			o->goal = o->goal == GOAL_GREEN ? GOAL_STEP_GREEN : GOAL_STEP_BLUE;
+		else if (o->have_weight)
+			o->goal = GOAL_WEIGHT;
+	}
+	if (o->force && (!o->reason || !o->reason[0])) {
+		fprintf(stderr, "cutover %s: --force needs --reason TEXT (it is journaled)\n", cmd);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+static void weight_text(int w, char *out, size_t cap)
+{
+	if (w == WEIGHT_UNKNOWN)
+		snprintf(out, cap, "unknown");
+	else
+		snprintf(out, cap, "%d", w);
+}
+
+/* Crash recovery: every intent without an outcome is reconciled against
+ * what the router says now, journaled, and told before anything else. */
+static int recover(struct move_run *mr)
+{
+	struct journal_intent *iv = NULL;
+	size_t n = 0;
+	if (journal_open_intents(journal_path(mr->j), &iv, &n, &mr->err) < 0)
+		return -1;
+	for (size_t k = 0; k < n; k++) {
+		long s = config_find_service(mr->cfg, iv[k].service);
+		struct router_merged mg = { .weight = WEIGHT_UNKNOWN };
+		if (s >= 0)
+			router_view_merge(&mr->view, (size_t)s, WEIGHT_UNKNOWN, false, &mg);
+		char wt[32];
+		weight_text(mg.weight, wt, sizeof(wt));
+		cJSON *to = cJSON_GetObjectItemCaseSensitive(iv[k].record, "to");
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "service", iv[k].service);
+		cJSON_AddNumberToObject(o, "intent_seq", (double)iv[k].seq);
+		if (cJSON_IsNumber(to))
+			cJSON_AddNumberToObject(o, "intended", to->valuedouble);
+		if (mg.weight == WEIGHT_UNKNOWN)
+			cJSON_AddNullToObject(o, "found");
+		else
+			cJSON_AddNumberToObject(o, "found", mg.weight);
+		cJSON_AddBoolToObject(o, "drift", mg.drift);
+		cJSON_AddStringToObject(o, "detail", mg.detail);
+		cJSON_AddNumberToObject(o, "instances_up", (double)mr->view.up);
+		const char *plan = iv[k].plan[0] ? iv[k].plan : NULL;
+		int rc = journal_append(mr->j, "reconcile", plan, o, &mr->err);
+		/* The outcome closes the intent, so the next start does not
+		 * recover it again. */
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "intent_seq");
+		cJSON_AddStringToObject(o, "result", "reconciled");
+		if (rc == 0)
+			rc = journal_append(mr->j, "outcome", plan, o, &mr->err);
+		cJSON_Delete(o);
+		if (rc < 0) {
+			journal_intents_free(iv, n);
+			return -1;
+		}
+		printf("recovered: plan %s left service %s unfinished; router says %s%s%s\n",
+		       iv[k].plan[0] ? iv[k].plan : "(none)", iv[k].service, wt,
+		       mg.drift ? " (drift: " : "", mg.drift ? mg.detail : "");
+		if (mg.drift)
+			printf(")\n");
+	}
+	journal_intents_free(iv, n);
+	fflush(stdout);
+	return 0;
+}
+
+/* Probes until every service has min_samples per side, or max_ms. */
+static void probe_for_gates(struct move_run *mr, int max_ms)
+{
+	if (max_ms <= 0)
+		return;
+	struct prober *p = prober_start(&mr->m, &mr->err);
+	if (!p) {
+		fprintf(stderr, "warning: probes did not start (%s); health gates will say unknown\n",
+			mr->err.msg);
+		return;
+	}
+	uint64_t until = monotonic_ms() + (uint64_t)max_ms;
+	struct snapshot s = { 0 };
+	while (monotonic_ms() < until) {
+		sleep_ms(50);
+		if (model_snapshot(&mr->m, &s) < 0)
+			break;
+		bool enough = true;
+		for (size_t i = 0; i < s.n && enough; i++)
+			for (int side = 0; side < 2; side++)
+				if (s.svc[i].side[side].samples < mr->cfg->gates.min_samples ||
+				    s.svc[i].verdict == VERDICT_NODATA)
+					enough = false;
+		if (enough)
+			break;
+	}
+	snapshot_done(&s);
+	prober_stop(p);
+}
+
+static void print_plan(const struct move_run *mr)
+{
+	const struct plan *p = &mr->plan;
+	const struct config *cfg = mr->cfg;
+	if (cfg->router.driver == DRIVER_REHEARSAL)
+		printf("*** REHEARSAL: the rehearsal driver changes nothing outside cutover ***\n");
+	printf("plan %s%s: %zu service%s, router %s (%d of %d instances reachable)\n", p->id,
+	       p->rollback ? " (rollback)" : "", p->n_moves, p->n_moves == 1 ? "" : "s",
+	       driver_name(cfg->router.driver), mr->snap.routers_up, mr->snap.routers_total);
+	for (size_t i = 0; i < p->n_gates; i++)
+		if (p->gates[i].service == PLAN_WHOLE)
+			printf("  %-5s %-14s %s\n", gate_level_name(p->gates[i].level),
+			       p->gates[i].name, p->gates[i].detail);
+	for (size_t k = 0; k < p->n_moves; k++) {
+		const struct plan_move *mv = &p->moves[k];
+		char from[16];
+		weight_text(mv->from, from, sizeof(from));
+		printf("  %s (%s): %s -> %d\n", cfg->services[mv->service].name,
+		       kind_name(cfg->services[mv->service].kind), from, mv->to);
+		for (size_t i = 0; i < p->n_gates; i++)
+			if (p->gates[i].service == mv->service)
+				printf("      %-5s %-14s %s\n", gate_level_name(p->gates[i].level),
+				       p->gates[i].name, p->gates[i].detail);
+	}
+	printf("%zu blocker%s, %zu warning%s\n", p->n_blockers, p->n_blockers == 1 ? "" : "s",
+	       p->n_warnings, p->n_warnings == 1 ? "" : "s");
+	fflush(stdout);
+}
+
+static bool confirm(void)
+{
+	char line[64];
+	printf("Type yes to apply: ");
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		return false;
+	line[strcspn(line, "\r\n")] = '\0';
+	return strcmp(line, "yes") == 0;
+}
+
+/* Reads the fleet back and prints, per moved service, what each instance says. */
+static void print_readback(struct move_run *mr)
+{
+	if (router_observe_all(mr->drv, mr->r, mr->cfg, &mr->view, &mr->err) < 0)
+		return;
+	for (size_t k = 0; k < mr->plan.n_moves; k++) {
+		size_t s = mr->plan.moves[k].service;
+		printf("  %s:", mr->cfg->services[s].name);
+		for (size_t i = 0; i < mr->view.n_instances; i++) {
+			const struct instance_result *ir = &mr->view.inst[i];
+			if (!ir->ok) {
+				printf(" %s unreachable (%s);", ir->name, ir->error);
+				continue;
+			}
+			char wt[16];
+			weight_text(router_view_obs(&mr->view, i, s)->weight, wt, sizeof(wt));
+			printf(" %s %s;", ir->name, wt);
+		}
+		printf("\n");
+	}
+}
+
+static int apply(struct move_run *mr, const struct move_opts *o)
+{
+	struct executor *e = executor_start(&mr->m, mr->drv, mr->r, mr->j, &mr->err);
+	if (!e)
+		return -1;
+	if (executor_submit(e, &mr->plan, o->force, o->reason, &mr->err) < 0) {
+		executor_stop(e);
+		return -1;
+	}
+	while (executor_wait(e, 60000) < 0)
+		;
+	struct executor_progress pr;
+	executor_get_progress(e, &pr);
+	executor_stop(e);
+	printf("%s: %s\n", pr.ok ? "applied" : "FAILED", pr.result);
+	print_readback(mr);
+	return pr.ok ? 0 : 1;
+}
+
+static int run(struct move_run *mr, const struct move_opts *o, char **targets, size_t n_targets)
+{
+	struct lock_owner holder;
+	int lr = lock_acquire(mr->cfg->state_dir, mr->cfg->release, mr->cmd, &mr->lk, &holder,
+			      &mr->err);
+	if (lr == 1) {
+		co_error_set(&mr->err, "another cutover holds the lock: %s (pid %ld) since %s: %s",
+			     holder.actor, holder.pid, holder.since, holder.command);
+		return -1;
+	}
+	if (lr < 0)
+		return -1;
+	mr->j = journal_open(mr->cfg->state_dir, mr->cfg->release, &mr->err);
+	if (!mr->j)
+		return -1;
+	mr->drv = router_driver_for(mr->cfg->router.driver);
+	if (!mr->drv || !(mr->r = mr->drv->open(mr->cfg, &mr->err)))
+		return -1;
+	if (model_init(&mr->m, mr->cfg, &mr->err) < 0)
+		return -1;
+	mr->model_ok = true;
+	if (router_observe_all(mr->drv, mr->r, mr->cfg, &mr->view, &mr->err) < 0)
+		return -1;
+	if (recover(mr) < 0)
+		return -1;
+	for (size_t i = 0; i < mr->view.n_instances; i++)
+		if (!mr->view.inst[i].ok)
+			fprintf(stderr, "warning: router instance %s unreachable: %s\n",
+				mr->view.inst[i].name, mr->view.inst[i].error);
+	if (router_view_publish(&mr->view, &mr->m, NULL, &mr->err) < 0)
+		return -1;
+
+	size_t *svc = NULL, n_svc = 0;
+	if (o->all) {
+		svc = calloc(mr->cfg->n_services ? mr->cfg->n_services : 1, sizeof(*svc));
+		if (!svc) {
+			co_error_set(&mr->err, "out of memory");
+			return -1;
+		}
+		for (size_t i = 0; i < mr->cfg->n_services; i++)
+			svc[i] = i;
+		n_svc = mr->cfg->n_services;
+	} else if (plan_resolve_targets(mr->cfg, targets, n_targets, &svc, &n_svc, &mr->err) < 0) {
+		return -1;
+	}
+	/* A rollback must be fast: a short look at health, not a full window. */
+	probe_for_gates(mr, o->rollback ? 1000 : 3000);
+	if (model_snapshot(&mr->m, &mr->snap) < 0) {
+		free(svc);
+		co_error_set(&mr->err, "out of memory");
+		return -1;
+	}
+	int rc = plan_build(&mr->snap, svc, n_svc, o->goal, o->weight, &mr->plan, &mr->err);
+	free(svc);
+	if (rc < 0)
+		return -1;
+	mr->plan.rollback = o->rollback;
+	if (mr->plan.n_moves == 0) {
+		printf("nothing to do: every service named is already at its target\n");
+		return 0;
+	}
+	print_plan(mr);
+	if (mr->plan.n_blockers && !o->force) {
+		co_error_set(&mr->err, "refusing: %zu blocker%s; pass --force --reason TEXT to override",
+			     mr->plan.n_blockers, mr->plan.n_blockers == 1 ? "" : "s");
+		return -1;
+	}
+	if (!o->yes) {
+		if (!isatty(STDIN_FILENO)) {
+			co_error_set(&mr->err, "refusing: no terminal to confirm; pass --yes");
+			return -1;
+		}
+		if (!confirm()) {
+			co_error_set(&mr->err, "not confirmed; nothing changed");
+			return -1;
+		}
+	}
+	rc = apply(mr, o);
+	if (rc < 0)
+		return -1;
+	return rc;
+}
+
+static int cmd_move_common(int argc, char **argv)
+{
+	struct move_opts o = { 0 };
+	const char *cmd = argv[0];
+	int prc = parse(argc, argv, &o);
+	if (prc >= 100)
+		return prc - 100;
+	if (prc >= 0)
+		return prc;
+	struct move_run mr = { 0 };
+	mr.cfg = cli_load_config(o.config, stderr);
+	if (!mr.cfg)
+		return EXIT_USAGE;
+	char *line = join_args(argc, argv);
+	mr.cmd = line ? line : cmd;
+	int rc = run(&mr, &o, argv + optind, (size_t)(argc - optind));
+	if (rc < 0)
+		fprintf(stderr, "cutover %s: %s\n", cmd, mr.err.msg);
+	plan_done(&mr.plan);
+	snapshot_done(&mr.snap);
+	router_view_done(&mr.view);
+	if (mr.model_ok)
+		model_done(&mr.m);
+	if (mr.r)
+		mr.drv->close(mr.r);
+	journal_close(mr.j);
+	lock_release(mr.lk);
+	free(line);
+	config_free(mr.cfg);
+	return rc == 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+int cmd_move(int argc, char **argv)
+{
+	return cmd_move_common(argc, argv);
+}
+
+int cmd_rollback(int argc, char **argv)
+{
+	return cmd_move_common(argc, argv);
+}
