@@ -15,30 +15,21 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 		h->body_overflow = true;
 		return 0;	/* aborts the transfer: CURLE_WRITE_ERROR */
 	}
-	if (h->body)	/* kept only when an expectation reads it */
+	if (h->keep_body)	/* kept only when an expectation reads it */
 		memcpy(h->body + h->body_len, data, n);
 	h->body_len += n;
 	return n;
 }
 
-int probe_http_init(struct probe_http *h, const struct endpoint_conf *ep,
-		    const struct probe_conf *pc, void *private_ptr)
+int probe_http_init(struct probe_http *h, const struct probe_conf *pc)
 {
 	memset(h, 0, sizeof(*h));
-	h->ep = ep;
 	h->max_body = (size_t)pc->max_body_bytes;
-	/* Only a JSON expectation needs the body: without one, bytes are
-	 * counted for the size cap and dropped, saving a buffer per target. */
-	if (ep->expect.json_field)
-		h->body = malloc(h->max_body + 1);
 	h->easy = curl_easy_init();
-	if ((ep->expect.json_field && !h->body) || !h->easy) {
-		probe_http_done(h);
+	if (!h->easy)
 		return -1;
-	}
 	CURL *e = h->easy;
-	curl_easy_setopt(e, CURLOPT_URL, ep->health);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, private_ptr);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, h);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, h);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->curl_err);
@@ -50,10 +41,6 @@ int probe_http_init(struct probe_http *h, const struct endpoint_conf *ep,
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "cutover-probe/1");
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	if (ep->insecure) {
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
 	return 0;
 }
 
@@ -65,11 +52,24 @@ void probe_http_done(struct probe_http *h)
 	memset(h, 0, sizeof(*h));
 }
 
-void probe_http_rearm(struct probe_http *h)
+int probe_http_arm(struct probe_http *h, const struct endpoint_conf *ep, void *owner)
 {
+	/* Only a JSON expectation needs the body: without one, bytes are
+	 * counted for the size cap and dropped. A slot allocates its buffer the
+	 * first time it serves such an endpoint. */
+	if (ep->expect.json_field && !h->body && !(h->body = malloc(h->max_body + 1)))
+		return -1;
+	h->ep = ep;
+	h->owner = owner;
+	h->keep_body = ep->expect.json_field != NULL;
 	h->body_len = 0;
 	h->body_overflow = false;
 	h->curl_err[0] = '\0';
+	curl_easy_setopt(h->easy, CURLOPT_URL, ep->health);
+	long verify = ep->insecure ? 0L : 1L;
+	curl_easy_setopt(h->easy, CURLOPT_SSL_VERIFYPEER, verify);
+	curl_easy_setopt(h->easy, CURLOPT_SSL_VERIFYHOST, ep->insecure ? 0L : 2L);
+	return 0;
 }
 
 static bool status_expected(const struct expect_conf *ex, long code)

@@ -26,7 +26,6 @@
 struct target {
 	size_t service;
 	enum side side;
-	struct probe_http http;
 	struct side_window window;
 	bool in_flight;
 };
@@ -45,6 +44,9 @@ struct prober {
 	pthread_mutex_t counters_lock;
 	struct prober_counters counters;
 	int n_in_flight;		/* the thread's own count, no lock needed */
+	struct probe_http *slots;	/* pooled handles, one per probe in flight */
+	struct probe_http **free_slots;	/* stack of idle ones */
+	size_t n_slots, n_free;
 	double *scratch[2];		/* latencies for the verdict */
 };
 
@@ -94,12 +96,14 @@ static enum verdict publish_verdict(struct prober *p, size_t svc)
 
 static void on_done(struct prober *p, CURL *easy, CURLcode rc, uint64_t now)
 {
-	struct target *t = NULL;
+	struct probe_http *h = NULL;
 	char error[SIDE_ERROR_LEN];
 	double ms;
-	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&h);
+	struct target *t = h->owner;
 	t->in_flight = false;
-	bool ok = probe_http_judge(&t->http, rc, p->cfg->probe.timeout_ms, &ms, error, sizeof(error));
+	bool ok = probe_http_judge(h, rc, p->cfg->probe.timeout_ms, &ms, error, sizeof(error));
+	p->free_slots[p->n_free++] = h;
 	side_window_add(&t->window, ok, ms, error);
 	struct side_stats st;
 	side_window_summarize(&t->window, &st);
@@ -131,15 +135,17 @@ static void start_due(struct prober *p, uint64_t now)
 		due_heap_pop(&p->due);
 		if (t->in_flight)
 			continue;	/* the previous probe still runs: its end reschedules */
-		if (p->n_in_flight >= MAX_IN_FLIGHT) {
+		if (p->n_free == 0) {	/* every slot busy: wait for one */
 			due_heap_push(&p->due, now + 5, (size_t)(t - p->targets));
 			break;
 		}
-		probe_http_rearm(&t->http);
-		if (curl_multi_add_handle(p->multi, t->http.easy) != CURLM_OK) {
+		struct probe_http *h = p->free_slots[p->n_free - 1];
+		const struct endpoint_conf *ep = &p->cfg->services[t->service].side[t->side];
+		if (probe_http_arm(h, ep, t) < 0 || curl_multi_add_handle(p->multi, h->easy) != CURLM_OK) {
 			due_heap_push(&p->due, next_due(p, now), (size_t)(t - p->targets));
 			continue;
 		}
+		p->n_free--;
 		t->in_flight = true;
 		p->n_in_flight++;
 		pthread_mutex_lock(&p->counters_lock);
@@ -193,6 +199,21 @@ static void *prober_main(void *arg)
 	return NULL;
 }
 
+static int setup_slots(struct prober *p)
+{
+	p->n_slots = p->n_targets < MAX_IN_FLIGHT ? p->n_targets : MAX_IN_FLIGHT;
+	p->slots = calloc(p->n_slots ? p->n_slots : 1, sizeof(*p->slots));
+	p->free_slots = calloc(p->n_slots ? p->n_slots : 1, sizeof(*p->free_slots));
+	if (!p->slots || !p->free_slots)
+		return -1;
+	for (size_t i = 0; i < p->n_slots; i++) {
+		if (probe_http_init(&p->slots[i], &p->cfg->probe) < 0)
+			return -1;
+		p->free_slots[p->n_free++] = &p->slots[i];
+	}
+	return 0;
+}
+
 static int setup_targets(struct prober *p, struct co_error *err)
 {
 	const struct config *cfg = p->cfg;
@@ -202,8 +223,7 @@ static int setup_targets(struct prober *p, struct co_error *err)
 		t->service = i / 2;
 		t->side = (enum side)(i % 2);
 		const struct service_conf *s = &cfg->services[t->service];
-		if (probe_http_init(&t->http, &s->side[t->side], &cfg->probe, t) < 0 ||
-		    side_window_init(&t->window, cfg->probe.window, cfg->probe.fall,
+		if (side_window_init(&t->window, cfg->probe.window, cfg->probe.fall,
 				     cfg->probe.rise, err) < 0) {
 			co_error_set(err, "%s %s: cannot set up its probe", s->name,
 				     side_name(t->side));
@@ -217,12 +237,15 @@ static int setup_targets(struct prober *p, struct co_error *err)
 
 static void free_prober(struct prober *p)
 {
-	for (size_t i = 0; p->targets && i < p->n_targets; i++) {
-		if (p->targets[i].in_flight)
-			curl_multi_remove_handle(p->multi, p->targets[i].http.easy);
-		probe_http_done(&p->targets[i].http);
-		side_window_done(&p->targets[i].window);
+	for (size_t i = 0; p->slots && i < p->n_slots; i++) {
+		if (p->slots[i].easy && p->multi)
+			curl_multi_remove_handle(p->multi, p->slots[i].easy);	/* no-op if idle */
+		probe_http_done(&p->slots[i]);
 	}
+	for (size_t i = 0; p->targets && i < p->n_targets; i++)
+		side_window_done(&p->targets[i].window);
+	free(p->slots);
+	free(p->free_slots);
 	if (p->multi)
 		curl_multi_cleanup(p->multi);
 	free(p->targets);
@@ -253,7 +276,7 @@ struct prober *prober_start(struct model *m, struct co_error *err)
 	p->scratch[0] = malloc((size_t)p->cfg->probe.window * sizeof(double));
 	p->scratch[1] = malloc((size_t)p->cfg->probe.window * sizeof(double));
 	if (!p->multi || !p->targets || !p->next_verdict_ms || !p->scratch[0] || !p->scratch[1] ||
-	    due_heap_init(&p->due, p->n_targets) < 0) {
+	    due_heap_init(&p->due, p->n_targets) < 0 || setup_slots(p) < 0) {
 		co_error_set(err, "out of memory for %zu probes", p->n_targets);
 		free_prober(p);
 		return NULL;

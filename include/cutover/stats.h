@@ -21,8 +21,12 @@
  * is kept, not one per sample: with 20,000 windows of 120 samples, a text
  * per sample would cost ~300 MB, and nothing shows more than the last. */
 struct side_window {
-	double *latency;	/* ring of cap entries; meaningful where ok[i] */
+	/* float, not double: microseconds up to hours fit its 24-bit mantissa,
+	 * and 20,000 windows of 120 samples then take 22 MiB, not 40. */
+	float *latency;		/* ring of cap entries; meaningful where ok[i] */
 	bool *ok;
+	float *sorted;		/* the held successes' latencies, kept in order */
+	size_t n_sorted;
 	size_t cap;		/* the window, in samples */
 	size_t n;		/* samples held, <= cap */
 	size_t head;		/* where the next sample goes */
