@@ -412,6 +412,18 @@ static int run(struct move_run *mr, const struct move_opts *o, char **targets, s
 	mr->plan.rollback = o->rollback;
 	if (mr->plan.n_moves == 0) {
 		printf("nothing to do: every service named is already at its target\n");
+		if (o->rollback && mr->view.up < mr->view.n_instances) {
+			/* A rollback vouches for the whole fleet: say who it could not see. */
+			char names[400] = "";
+			for (size_t i = 0; i < mr->view.n_instances; i++) {
+				size_t len = strlen(names);
+				if (!mr->view.inst[i].ok && len < sizeof(names) - 1)
+					snprintf(names + len, sizeof(names) - len, "%s%s unreachable",
+						 len ? "; " : "", mr->view.inst[i].name);
+			}
+			co_error_set(&mr->err, "not confirmed on every instance: %s", names);
+			return -1;
+		}
 		return 0;
 	}
 	print_plan(mr);
