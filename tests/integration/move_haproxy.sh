@@ -152,6 +152,21 @@ for b in be_api be_web be_nightly; do
 	expect_share "$b back on blue on instance 2" 2 "$b" 0
 done
 
+# 5b. A router that lost what the journal says (a reload without a state
+# file) is drift: a blocker toward green; a rollback still goes through.
+hset() {	# INSTANCE COMMAND
+	python3 - "$dir/h$1.sock" "$2" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect(sys.argv[1])
+s.sendall((sys.argv[2] + "\n").encode()); s.recv(4096)
+PY
+}
+hset 1 "set server be_web/green weight 30"; hset 2 "set server be_web/green weight 30"
+expect_out "drift against the journal blocks a move toward green" 1 "block +drift" \
+	"$BIN" move $C web --to green --weight 50 --yes
+expect_out "rollback goes through despite the drift" 0 "applied" "$BIN" rollback $C web --yes
+expect_share "web back on blue" 2 be_web 0
+
 # 6. Two moves at once: the second is refused, naming the holder.
 "$BIN" move -c "$dir/slow.json" api --to green --weight 5 --yes >"$dir/first.out" 2>&1 &
 first=$!
