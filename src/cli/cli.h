@@ -37,6 +37,11 @@ int cmd_journal(int argc, char **argv);
 int cmd_move(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_not_yet(int argc, char **argv);
+int cmd_console(int argc, char **argv);	/* tui/console.c */
+int cmd_watch(int argc, char **argv);	/* tui/console.c */
+
+/* --theme given before any command; NULL when absent. */
+extern const char *cli_theme;
 
 extern const struct command cli_commands[];
 

@@ -13,7 +13,7 @@
 #endif
 
 const struct command cli_commands[] = {
-	{ "watch", cmd_not_yet, "read-only console for wall screens" },
+	{ "watch", cmd_watch, "read-only console for wall screens" },
 	{ "status", cmd_status, "probe both sides and print one snapshot" },
 	{ "check", cmd_check, "validate a config file and list every problem" },
 	{ "move", cmd_move, "move services or @groups toward green or blue" },
@@ -22,10 +22,12 @@ const struct command cli_commands[] = {
 	{ NULL, NULL, NULL },
 };
 
+const char *cli_theme;
+
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: cutover [-c FILE] [--theme NAME]        interactive console\n"
+		"usage: cutover [-c FILE] [--theme NAME|PATH]   interactive console\n"
 		"       cutover COMMAND [-c FILE] [options]\n"
 		"       cutover --help | --version\n\ncommands:\n");
 	for (const struct command *c = cli_commands; c->name; c++)
@@ -68,7 +70,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;
-		case 't': break;	/* the console reads it; accepted here for symmetry */
+		case 't': cli_theme = optarg; break;	/* the console and watch read it */
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': printf("cutover %s\n", CUTOVER_VERSION); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
@@ -81,7 +83,7 @@ int main(int argc, char **argv)
 	int rc;
 	if (optind >= argc) {
 		char *console[] = { "console", "-c", (char *)(config ? config : ""), NULL };
-		rc = cmd_not_yet(config ? 3 : 1, console);
+		rc = cmd_console(config ? 3 : 1, console);
 	} else {
 		const struct command *cmd = find_command(argv[optind]);
 		if (!cmd) {

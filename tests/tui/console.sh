@@ -1,0 +1,163 @@
+#!/bin/sh
+# The console in a real terminal (tmux): rows and labels at 80x24, filter,
+# help, the confirm modal, watch mode refusing every mutating key, resize to
+# a tiny terminal and back, NO_COLOR, and exit status 0 after q.
+. tests/lib/assert.sh
+BIN=${BIN:-./cutover}
+SIM=${SIM:-build/cutover-sim}
+dir=$(mktemp -d)
+sock="cvtui$$"
+simpid=
+T() { tmux -L "$sock" "$@"; }
+cleanup() {
+	T kill-server 2>/dev/null
+	[ -n "$simpid" ] && kill "$simpid" 2>/dev/null && wait "$simpid" 2>/dev/null
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+if ! command -v tmux >/dev/null 2>&1; then
+	echo "tmux missing: terminal tests skipped"; finish; exit
+fi
+
+cat > "$dir/spec" <<'SPEC'
+api blue lat_ms=2 jitter_ms=0.2
+api green lat_ms=30 jitter_ms=1
+web blue lat_ms=3
+web green lat_ms=3
+sick green err_pct=100
+nightly blue lat_ms=1
+nightly green lat_ms=1
+SPEC
+"$SIM" --port 0 --port-file "$dir/port" --spec "$dir/spec" 2>/dev/null &
+simpid=$!
+i=0; while [ ! -s "$dir/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+port=$(cat "$dir/port")
+svc() {	# name kind group
+	printf '{"name":"%s","kind":"%s","group":"%s","blue":{"health":"http://127.0.0.1:%s/%s/blue/health"},"green":{"health":"http://127.0.0.1:%s/%s/green/health"}}' \
+		"$1" "$2" "$3" "$port" "$1" "$port" "$1"
+}
+{
+	printf '{"release":"tui-r1","state_dir":"%s/state","router":{"driver":"rehearsal"},' "$dir"
+	printf '"probe":{"interval_ms":200,"timeout_ms":400},"gates":{"min_samples":5},"services":['
+	svc api exposed front; printf ,; svc web exposed front; printf ,; svc sick exposed back; printf ,
+	svc nightly job jobs
+	printf ']}\n'
+} > "$dir/c.json"
+
+# wait_for PATTERN: polls the pane (up to 5 s) until grep -E matches.
+wait_for() {
+	i=0
+	while [ $i -lt 100 ]; do
+		T capture-pane -p > "$dir/screen" 2>/dev/null
+		grep -Eq -- "$1" "$dir/screen" && return 0
+		sleep 0.05; i=$((i + 1))
+	done
+	echo "waited for: $1"; cat "$dir/screen"; return 1
+}
+wait_gone() {
+	i=0
+	while [ $i -lt 100 ]; do
+		T capture-pane -p > "$dir/screen" 2>/dev/null
+		grep -Eq -- "$1" "$dir/screen" || return 0
+		sleep 0.05; i=$((i + 1))
+	done
+	echo "still there: $1"; cat "$dir/screen"; return 1
+}
+# exited_with N: the pane's program ended (within 5 s) with status N.
+exited_with() { st=$(dead_status); [ "$st" = "$1" ] || { echo "status: $st"; T capture-pane -p; return 1; }; }
+dead_status() {
+	i=0
+	while [ $i -lt 100 ]; do
+		# tmux can mark the pane dead (pty closed) before it has reaped
+		# the process: wait for the status too.
+		st=$(T display -p '#{pane_dead}:#{pane_dead_status}')
+		case $st in 1:?*) echo "${st#1:}"; return ;; esac
+		# ... and some tmux 3.3 builds only write it into the pane.
+		st=$(T capture-pane -p | sed -n 's/^Pane is dead (status \([0-9]*\).*/\1/p' | tail -n 1)
+		[ -n "$st" ] && { echo "$st"; return; }
+		[ -s "$dir/rc" ] && { cat "$dir/rc"; return; }
+		sleep 0.05; i=$((i + 1))
+	done
+	echo alive
+}
+start() {	# start "ENV" ARGS...: a fresh 80x24 server running the binary
+	T kill-server 2>/dev/null
+	env=$1; shift
+	# remain-on-exit is set before the program starts, so even an instant
+	# exit leaves its status to read.
+	# The wrapper exits with the program's status and also writes it down:
+	# tmux 3.3 sometimes marks the pane dead without a status.
+	rm -f "$dir/rc"
+	T -f /dev/null start-server \; set -g remain-on-exit on \; new -d -x 80 -y 24 \
+		"env $env $BIN $*; rc=\$?; echo \$rc > $dir/rc; exit \$rc"
+}
+
+start "TERM=xterm-256color" -c "$dir/c.json"
+check "console shows release, sides and REHEARSAL" wait_for "tui-r1.*REHEARSAL.*B:blue -> G:green"
+for s in api web sick nightly; do
+	check "service $s has a row" wait_for "[> ]$s "
+done
+check "rows tell the sides apart without colour (B: and G:)" wait_for "api .* B:up .* G:up"
+check "a failing green reads DN" wait_for "sick .* G:DN"
+check "the function-key bar is at the bottom" sh -c "tail -n 1 '$dir/screen' | grep -q 'Help'"
+
+T send-keys / w e b Enter
+check "filter keeps the matching row" wait_for "[> ]web .* B:"
+check "filter hides the others" wait_gone " api .* B:"
+T send-keys Escape
+check "Esc clears the filter" wait_for "[> ]api "
+
+T send-keys ?
+check "? shows help generated from the key table" wait_for "one weight step toward green"
+check "help lists rollback and quit" sh -c "grep -q 'rollback' '$dir/screen' && grep -q 'quit' '$dir/screen'"
+T send-keys x
+check "any key closes help" wait_gone "one weight step toward green"
+
+T send-keys Home G
+check "G opens the confirm modal naming the move" wait_for "weight +0 -> 100"
+check "the modal focuses Cancel" wait_for "Cancel: n / Esc"
+T send-keys Escape
+check "Esc cancels and says nothing changed" wait_for "cancelled: nothing changed"
+T send-keys G y
+check "y says the executor is not in this build" wait_for "executor not in this build"
+T send-keys R
+check "R with everything on blue says there is nothing to change" wait_for "nothing to change"
+
+T resize-window -x 30 -y 10 2>/dev/null || T resize-window -t 0 -x 30 -y 10
+check "a tiny terminal asks to be enlarged" wait_for "enlarge the terminal"
+T resize-window -x 80 -y 24
+check "back at 80x24 the table returns" wait_for "tui-r1.*REHEARSAL"
+T send-keys q
+check "q exits with status 0" exited_with 0
+
+start "TERM=xterm-256color" watch -c "$dir/c.json"
+check "watch shows [R] and WATCH" wait_for "\[R\] WATCH"
+for k in g b G B R; do
+	T send-keys "$k"
+	check "watch: '$k' only flashes read-only" wait_for "read-only: this screen changes nothing"
+	T send-keys x	# any unbound key; the flash stays for 3 s, so also look for no modal
+	check "watch: '$k' opened no confirm modal" wait_gone "Cancel: n / Esc"
+done
+check "watch takes no lock" sh -c "! ls '$dir/state/'*.lock 2>/dev/null | grep -q ."
+T send-keys q
+check "watch exits with status 0 after q" exited_with 0
+
+start "NO_COLOR=1 TERM=xterm-256color" -c "$dir/c.json"
+check "NO_COLOR renders" wait_for "tui-r1"
+check "NO_COLOR: no colour escapes" sh -c "! tmux -L '$sock' capture-pane -p -e | grep -Eq '\[(3[0-7]|4[0-7]|38;|48;)'"
+T send-keys q
+check "NO_COLOR console exits 0" exited_with 0
+
+start "TERM=xterm-256color" --theme high-contrast -c "$dir/c.json"
+check "a named theme from themes/ loads" wait_for "tui-r1"
+T send-keys q
+printf 'normal = default default none\nbogus line here\n' > "$dir/bad.theme"
+expect_out "a bad theme file names FILE:LINE" 2 "bad.theme:2:" "$BIN" --theme "$dir/bad.theme" -c "$dir/c.json"
+
+start "TERM=xterm-256color" -c "$dir/c.json"
+wait_for "tui-r1" >/dev/null
+pid=$(pgrep -P "$(T display -p '#{pane_pid}')" | head -n 1)
+kill -TERM "$pid" 2>/dev/null
+check "SIGTERM ends the console with 128+15" exited_with 143
+finish

@@ -1,0 +1,171 @@
+/* console: `cutover` and `cutover watch`: starts the model's workers, the
+ * terminal, runs the loop, and puts everything back. */
+#include "console.h"
+
+#include <curses.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+
+#include "../src/cli/cli.h"
+#include "cutover/prober.h"
+#include "cutover/router.h"
+#include "cutover/router_poller.h"
+#include "theme.h"
+
+#define ROUTER_POLL_MS 1000
+
+struct workers {
+	struct prober *prober;
+	const struct router_driver *drv;
+	struct router *router;
+	struct router_poller *poller;
+};
+
+/* Workers are started with every signal the screen handles blocked, so
+ * SIGWINCH and SIGINT reach the main thread only (btop's rule). */
+static int workers_start(struct workers *w, struct model *m, const struct config *cfg, struct co_error *err)
+{
+	sigset_t all, old;
+	sigemptyset(&all);
+	sigaddset(&all, SIGWINCH);
+	sigaddset(&all, SIGINT);
+	sigaddset(&all, SIGTERM);
+	sigaddset(&all, SIGHUP);
+	sigaddset(&all, SIGTSTP);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int rc = -1;
+	w->prober = prober_start(m, err);
+	if (!w->prober)
+		goto out;
+	w->drv = router_driver_for(cfg->router.driver);
+	w->router = w->drv ? w->drv->open(cfg, err) : NULL;
+	if (!w->router)
+		goto out;
+	w->poller = router_poller_start(m, w->drv, w->router, ROUTER_POLL_MS, err);
+	if (!w->poller)
+		goto out;
+	rc = 0;
+out:
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+static void workers_stop(struct workers *w)
+{
+	router_poller_stop(w->poller);
+	if (w->router)
+		w->drv->close(w->router);
+	prober_stop(w->prober);
+}
+
+int console_run(const char *config_path, const char *theme_name, bool watch)
+{
+	struct config *cfg = cli_load_config(config_path, stderr);
+	if (!cfg)
+		return EXIT_USAGE;
+	struct co_error err;
+	struct theme theme;
+	const char *tn = theme_name && *theme_name ? theme_name : cfg->theme;
+	if (theme_load(&theme, tn, &err)) {
+		fprintf(stderr, "cutover: %s\n", err.msg);
+		config_free(cfg);
+		return EXIT_USAGE;
+	}
+	struct model m;
+	if (model_init(&m, cfg, &err)) {
+		fprintf(stderr, "cutover: %s\n", err.msg);
+		config_free(cfg);
+		return EXIT_FAILED;
+	}
+	struct console c;
+	memset(&c, 0, sizeof c);
+	c.cfg = cfg;
+	c.model = &m;
+	c.watch = watch;
+	c.rehearsal = cfg->router.driver == DRIVER_REHEARSAL;
+	c.marked = calloc(cfg->n_services ? cfg->n_services : 1, sizeof *c.marked);
+	struct workers w = { 0 };
+	int rc = EXIT_FAILED;
+	if (!c.marked) {
+		fprintf(stderr, "cutover: out of memory\n");
+		goto done;
+	}
+	if (workers_start(&w, &m, cfg, &err)) {
+		fprintf(stderr, "cutover: %s\n", err.msg);
+		goto done;
+	}
+	/* Watch never takes the lock; the console reads who holds it, and
+	 * another holder makes this one read-only (the executor, which would
+	 * take it, is not in this build). */
+	c.lock_state = lock_read_owner(cfg->state_dir, cfg->release, &c.owner, &err);
+	c.owner_read_ms = monotonic_ms();
+	c.readonly = watch || c.lock_state == 1;
+
+	if (!initscr()) {
+		fprintf(stderr, "cutover: cannot start the terminal\n");
+		goto done;
+	}
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	curs_set(0);
+	set_escdelay(25);
+	timeout(100);
+	theme_apply(&theme);
+	rc = screen_loop(&c);
+	endwin();
+done:
+	workers_stop(&w);
+	request_free(&c.pending);
+	snapshot_done(&c.snap);
+	free(c.rows);
+	free(c.marked);
+	model_done(&m);
+	config_free(cfg);
+	return rc;
+}
+
+static int parse(int argc, char **argv, bool watch)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "theme", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *theme = cli_theme;
+	int ch;
+	optind = 1;	/* main's own getopt pass may have moved it */
+	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': config = *optarg ? optarg : NULL; break;
+		case 't': theme = optarg; break;
+		case 'h':
+			printf("usage: cutover %s[-c FILE] [--theme NAME|PATH]\n%s", watch ? "watch " : "",
+			       watch ? "Read-only console for wall screens; takes no lock. See cutover(1).\n"
+				     : "Interactive console. '?' lists the keys. See cutover(1).\n");
+			return EXIT_OK;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "cutover: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return console_run(config, theme, watch);
+}
+
+int cmd_console(int argc, char **argv)
+{
+	return parse(argc, argv, false);
+}
+
+int cmd_watch(int argc, char **argv)
+{
+	return parse(argc, argv, true);
+}

@@ -1,0 +1,94 @@
+/* console: the state one console screen draws from, and the entry point. */
+#ifndef TUI_CONSOLE_H
+#define TUI_CONSOLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cutover/lock.h"
+#include "cutover/model.h"
+#include "keys.h"
+
+enum sort_key { SORT_NAME, SORT_GROUP, SORT_DP95, SORT_VERDICT, SORT_WEIGHT, SORT_COUNT };
+
+/* One planned change, as the screen can compute it before the planner lands. */
+struct move_item {
+	size_t service;
+	int from, to;
+};
+
+/* What a mutating key asks the core to do. request_submit() is the one
+ * place that hands it on (to the executor, once it is in the build). */
+enum request_kind { REQUEST_MOVE, REQUEST_ROLLBACK_ALL };
+struct tui_request {
+	enum request_kind kind;
+	struct move_item *items;
+	size_t n;
+};
+
+enum modal_kind { MODAL_NONE, MODAL_CONFIRM, MODAL_TYPED };
+
+struct console {
+	const struct config *cfg;
+	struct model *model;
+	struct snapshot snap;
+	bool watch;
+	bool readonly;
+	bool rehearsal;
+	int lock_state;			/* lock_read_owner: 1 held, 0 free, -1 unknown */
+	struct lock_owner owner;
+	uint64_t owner_read_ms;
+
+	size_t *rows;			/* service (or group) indices shown, in order */
+	size_t n_rows;
+	bool *marked;			/* per service */
+	size_t n_marked;
+	int sel, top;
+	bool group_view;
+	enum sort_key sort;
+	char filter[64];
+	bool filtering;
+	bool detail, help;
+
+	enum modal_kind modal;
+	struct tui_request pending;
+	char typed[32];			/* what the engineer typed in a MODAL_TYPED */
+	const char *typed_word;
+
+	char flash[160];
+	uint64_t flash_until_ms;
+	uint64_t page_at_ms;		/* watch: when to turn the page */
+	bool quit;
+};
+
+/* Rebuilds rows from the snapshot, filter, sort and view. */
+void view_rebuild(struct console *c);
+double view_dp95(const struct service_state *s);
+
+/* Draw functions: each paints its part of stdscr, nothing is refreshed. */
+int header_draw(struct console *c, int y);
+void table_draw(struct console *c, int y, int h);
+void detail_draw(struct console *c, int y, int h);
+void help_draw(struct console *c);
+void fbar_draw(struct console *c, int y);
+void confirm_draw(struct console *c);
+
+/* Keys in a modal; returns true when it consumed the key. */
+bool confirm_key(struct console *c, int key);
+/* Opens the confirm modal for req (ownership of req->items passes). */
+void confirm_open(struct console *c, struct tui_request *req);
+
+void request_plan(struct console *c, enum tui_req r);
+void request_submit(struct console *c, const struct tui_request *req);
+void request_free(struct tui_request *req);
+
+void console_flash(struct console *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The main loop over an initialised terminal; 0 after q, 128+N after signal N. */
+int screen_loop(struct console *c);
+
+/* Runs the console until q or a signal; returns an exit code. */
+int console_run(const char *config_path, const char *theme, bool watch);
+
+#endif

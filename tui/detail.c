@@ -1,0 +1,72 @@
+/* detail: the pane under the table for the service at the cursor. */
+#include "console.h"
+
+#include <curses.h>
+#include <stdio.h>
+
+#include "draw.h"
+
+static void side_lines(struct console *c, int *y, int end, enum side sd, const struct service_conf *sc,
+		       const struct service_state *s, float max)
+{
+	const struct side_stats *st = &s->side[sd];
+	if (*y >= end)
+		return;
+	draw_fill(*y, ROLE_NORMAL);
+	int x = draw_text(*y, 1, 2, sd == SIDE_BLUE ? ROLE_BLUE : ROLE_GREEN, sd == SIDE_BLUE ? "B:" : "G:", true);
+	x = draw_text(*y, x, 6, draw_health_role(st->health), health_name(st->health), true);
+	x = draw_fmt(*y, x, COLS - x, ROLE_NORMAL, "p50 %.1f  p95 %.1f  p99 %.1f ms  err %.1f%%  n=%d  ",
+		     st->p50_ms, st->p95_ms, st->p99_ms, st->error_pct, st->samples);
+	draw_text(*y, x, COLS - x, ROLE_DIM, sc->side[sd].health_display ? sc->side[sd].health_display : "", false);
+	(*y)++;
+	if (*y >= end)
+		return;
+	draw_fill(*y, ROLE_NORMAL);
+	draw_spark(*y, 4, COLS - 5 < SPARK_LEN ? COLS - 5 : SPARK_LEN, st, max);
+	if (st->last_error[0])
+		draw_fmt(*y, 4 + SPARK_LEN + 1, COLS - SPARK_LEN - 5, ROLE_BAD, "last error: %s", st->last_error);
+	(*y)++;
+	if (*y < end && s->traffic[sd].known) {
+		draw_fill(*y, ROLE_NORMAL);
+		draw_fmt(*y, 4, COLS - 4, ROLE_DIM, "router: rt %.1f ms  5xx %.1f%%  sessions %ld  requests %llu",
+			 s->traffic[sd].rtime_ms, s->traffic[sd].err5xx_pct, s->traffic[sd].sessions,
+			 (unsigned long long)s->traffic[sd].requests);
+		(*y)++;
+	}
+}
+
+void detail_draw(struct console *c, int y, int h)
+{
+	int end = y + h;
+	for (int r = y; r < end; r++)
+		draw_fill(r, ROLE_NORMAL);
+	if (c->group_view || c->n_rows == 0)
+		return;
+	size_t i = c->rows[c->sel];
+	const struct service_conf *sc = &c->cfg->services[i];
+	const struct service_state *s = &c->snap.svc[i];
+	draw_fill(y, ROLE_COLHEAD);
+	char target[32];
+	if (s->target_weight == WEIGHT_UNKNOWN)
+		snprintf(target, sizeof target, "never set");
+	else
+		snprintf(target, sizeof target, "%d", s->target_weight);
+	draw_fmt(y, 0, COLS, ROLE_COLHEAD, " %s  %s  group %s  weight on green %d  journal: %s%s", sc->name,
+		 kind_name(sc->kind), *sc->group ? sc->group : "-", s->weight, target,
+		 s->busy ? "  applying" : "");
+	y++;
+	float max = 0;
+	for (int sd = 0; sd < 2; sd++)
+		for (int k = 0; k < s->side[sd].n_spark; k++)
+			if (s->side[sd].spark[k] > max)
+				max = s->side[sd].spark[k];
+	side_lines(c, &y, end, SIDE_BLUE, sc, s, max);
+	side_lines(c, &y, end, SIDE_GREEN, sc, s, max);
+	if (y < end)
+		draw_fmt(y++, 1, COLS - 1, draw_verdict_role(s->verdict), "verdict %s: %s", verdict_name(s->verdict),
+			 s->reason[0] ? s->reason : "-");
+	if (y < end && s->drift)
+		draw_fmt(y++, 1, COLS - 1, ROLE_BAD, "drift: %s", s->drift_detail);
+	if (y < end)
+		draw_text(y++, 1, COLS - 1, ROLE_DIM, "gates: evaluated by the planner (not in this build)", false);
+}

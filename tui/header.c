@@ -1,0 +1,72 @@
+/* header: release, sides, how much is on green, routers, lock, clock. */
+#include "console.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "draw.h"
+
+static const char *label(const struct config *cfg, enum side s)
+{
+	return cfg->label[s] && *cfg->label[s] ? cfg->label[s] : side_name(s);
+}
+
+/* Returns the number of lines drawn. */
+int header_draw(struct console *c, int y)
+{
+	const struct config *cfg = c->cfg;
+	char clock[16];
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	strftime(clock, sizeof clock, "%H:%M:%S", &tm);
+
+	draw_fill(y, ROLE_HEADER);
+	int x = draw_fmt(y, 0, COLS, ROLE_TITLE, " cutover %s ", cfg->release ? cfg->release : "");
+	x = draw_text(y, x, COLS - x, ROLE_HEADER, " ", false);
+	if (c->rehearsal)
+		x = draw_text(y, x, COLS - x, ROLE_BADGE, "REHEARSAL", false) + 1;
+	x = draw_text(y, x, COLS - x, ROLE_BADGE, c->readonly ? "[R]" : "[RW]", false) + 1;
+	if (c->watch)
+		x = draw_text(y, x, COLS - x, ROLE_BADGE, "WATCH", false) + 1;
+	x = draw_fmt(y, x, COLS - x, ROLE_HEADER, " B:%s -> G:%s", label(cfg, SIDE_BLUE),
+		     label(cfg, SIDE_GREEN));
+	if (COLS - x > 9)
+		draw_text(y, COLS - 9, 9, ROLE_HEADER, clock, false);
+
+	size_t jobs = 0, exposed = 0;
+	for (size_t i = 0; i < cfg->n_services; i++)
+		cfg->services[i].kind == KIND_JOB ? jobs++ : exposed++;
+	y++;
+	draw_fill(y, ROLE_NORMAL);
+	x = draw_fmt(y, 0, COLS, ROLE_NORMAL, " on G: jobs %zu/%zu  exposed %zu/%zu",
+		     snapshot_count_on_green(&c->snap, KIND_JOB), jobs,
+		     snapshot_count_on_green(&c->snap, KIND_EXPOSED), exposed);
+	if (c->snap.router_known)
+		x = draw_fmt(y, x, COLS - x, c->snap.routers_up < c->snap.routers_total ? ROLE_BAD : ROLE_NORMAL,
+			     "  routers %d/%d", c->snap.routers_up, c->snap.routers_total);
+	else
+		x = draw_text(y, x, COLS - x, ROLE_DIM, "  routers ?", false);
+	if (c->lock_state == 1)
+		draw_fmt(y, x, COLS - x, ROLE_WARN, "  lock: %s pid %ld", c->owner.actor, c->owner.pid);
+	else
+		draw_text(y, x, COLS - x, ROLE_NORMAL, c->lock_state == 0 ? "  lock: free" : "  lock: ?", false);
+	if (!c->watch)
+		return 2;
+
+	/* Watch mode's larger summary: what a room reads from across it. */
+	size_t n[4] = { 0 }, down = 0;
+	for (size_t i = 0; i < c->snap.n; i++) {
+		n[c->snap.svc[i].verdict]++;
+		down += c->snap.svc[i].side[SIDE_GREEN].health == HEALTH_DOWN;
+	}
+	y++;
+	draw_fill(y, ROLE_NORMAL);
+	x = draw_fmt(y, 0, COLS, ROLE_OK, " pass %zu", n[VERDICT_PASS]);
+	x = draw_fmt(y, x, COLS - x, n[VERDICT_MARGINAL] ? ROLE_WARN : ROLE_NORMAL, "  marginal %zu", n[VERDICT_MARGINAL]);
+	x = draw_fmt(y, x, COLS - x, n[VERDICT_FAIL] ? ROLE_BAD : ROLE_NORMAL, "  FAIL %zu", n[VERDICT_FAIL]);
+	x = draw_fmt(y, x, COLS - x, ROLE_DIM, "  nodata %zu", n[VERDICT_NODATA]);
+	draw_fmt(y, x, COLS - x, down ? ROLE_BAD : ROLE_NORMAL, "  G down %zu", down);
+	return 3;
+}

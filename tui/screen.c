@@ -1,0 +1,263 @@
+/* screen: the main loop. Only this thread touches the terminal; it redraws
+ * from a model snapshot at most every 100 ms, or at once on a key. */
+#include "console.h"
+
+#include <curses.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "draw.h"
+
+#define FRAME_MS 100		/* the getch timeout: a key shows within one frame */
+#define PAGE_MS 5000		/* watch: how long a page of services stays up */
+#define FLASH_MS 3000
+#define OWNER_MS 2000		/* how often the lock holder is re-read */
+#define MIN_COLS 60
+#define MIN_LINES 12
+
+static volatile sig_atomic_t got_signal;	/* set by the handler only */
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+void console_flash(struct console *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->flash, sizeof c->flash, fmt, ap);
+	va_end(ap);
+	c->flash_until_ms = monotonic_ms() + FLASH_MS;
+}
+
+static void read_owner(struct console *c)
+{
+	struct co_error err;
+	c->lock_state = lock_read_owner(c->cfg->state_dir, c->cfg->release, &c->owner, &err);
+	c->owner_read_ms = monotonic_ms();
+}
+
+/* Keeps the cursor on the same service (or group) across a rebuild. */
+static void rebuild_keep(struct console *c)
+{
+	size_t cur = c->n_rows ? c->rows[c->sel] : (size_t)-1;
+	view_rebuild(c);
+	for (size_t k = 0; k < c->n_rows; k++)
+		if (c->rows[k] == cur) {
+			c->sel = (int)k;
+			break;
+		}
+}
+
+static int table_height(struct console *c, int header_h)
+{
+	int h = LINES - header_h - 2;	/* flash line + function bar */
+	if (c->detail)
+		h -= h / 2 > 10 ? 10 : h / 2;
+	return h - 1;	/* column heads */
+}
+
+static void draw_small(void)
+{
+	erase();
+	char now[32];
+	snprintf(now, sizeof now, "now %dx%d", COLS, LINES);
+	const char *lines[] = { "Terminal too small:", "enlarge the terminal", "to at least 60x12", now, "q quits" };
+	int n = (int)(sizeof lines / sizeof lines[0]);
+	for (int i = 0; i < n && i < LINES; i++) {
+		int len = (int)strlen(lines[i]);
+		draw_text(LINES / 2 - n / 2 + i, len < COLS ? (COLS - len) / 2 : 0, COLS,
+			  i == 1 ? ROLE_WARN : ROLE_NORMAL, lines[i], false);
+	}
+}
+
+static void draw_frame(struct console *c)
+{
+	if (COLS < MIN_COLS || LINES < MIN_LINES) {
+		draw_small();
+		wnoutrefresh(stdscr);
+		doupdate();
+		return;
+	}
+	if (c->help) {
+		help_draw(c);
+	} else {
+		int y = header_draw(c, 0);
+		int th = table_height(c, y);
+		table_draw(c, y, th + 1);
+		y += th + 1;
+		if (c->detail) {
+			detail_draw(c, y, LINES - 2 - y);
+			y = LINES - 2;
+		}
+		draw_fill(LINES - 2, ROLE_NORMAL);
+		if (c->flash[0] && monotonic_ms() < c->flash_until_ms)
+			draw_fmt(LINES - 2, 0, COLS, ROLE_FLASH, " %s ", c->flash);
+		else if (c->readonly && c->lock_state == 1 && !c->watch)
+			draw_fmt(LINES - 2, 0, COLS, ROLE_WARN, " read-only: the lock is held by %s (pid %ld) since %s",
+				 c->owner.actor, c->owner.pid, c->owner.since);
+		else if (c->n_marked)
+			draw_fmt(LINES - 2, 0, COLS, ROLE_MARKED, " %zu marked", c->n_marked);
+		fbar_draw(c, LINES - 1);
+		confirm_draw(c);
+	}
+	wnoutrefresh(stdscr);
+	doupdate();
+}
+
+static void move_sel(struct console *c, int d)
+{
+	if (c->watch) {
+		c->top += d;	/* watch has no cursor: keys scroll */
+		return;
+	}
+	c->sel += d;
+	if (c->sel >= (int)c->n_rows)
+		c->sel = (int)c->n_rows - 1;
+	if (c->sel < 0)
+		c->sel = 0;
+}
+
+static void do_request(struct console *c, enum tui_req r, int page)
+{
+	switch (r) {
+	case REQ_UP: move_sel(c, -1); break;
+	case REQ_DOWN: move_sel(c, 1); break;
+	case REQ_PGUP: move_sel(c, -page); break;
+	case REQ_PGDN: move_sel(c, page); break;
+	case REQ_HOME: c->sel = c->top = 0; break;
+	case REQ_END: c->sel = (int)c->n_rows - 1; c->top = c->sel; break;
+	case REQ_MARK:
+		if (c->n_rows && !c->group_view) {
+			size_t i = c->rows[c->sel];
+			c->marked[i] = !c->marked[i];
+			c->n_marked += c->marked[i] ? 1 : (size_t)-1;
+			move_sel(c, 1);
+		}
+		break;
+	case REQ_FILTER: c->filtering = true; break;
+	case REQ_SORT:
+		c->sort = (enum sort_key)((c->sort + 1) % SORT_COUNT);
+		rebuild_keep(c);
+		break;
+	case REQ_DETAIL: c->detail = !c->detail; break;
+	case REQ_GROUPS:
+		c->group_view = !c->group_view;
+		c->sel = c->top = 0;
+		view_rebuild(c);
+		break;
+	case REQ_HELP: c->help = true; break;
+	case REQ_QUIT: c->quit = true; break;
+	case REQ_READONLY: console_flash(c, "read-only: this screen changes nothing"); break;
+	case REQ_STEP_GREEN: case REQ_STEP_BLUE: case REQ_ALL_GREEN: case REQ_ALL_BLUE: case REQ_ROLLBACK:
+		request_plan(c, r);
+		break;
+	default: break;
+	}
+}
+
+static void filter_key(struct console *c, int key)
+{
+	size_t n = strlen(c->filter);
+	if (key == 27) {
+		c->filter[0] = '\0';
+		c->filtering = false;
+	} else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+		c->filtering = false;
+	} else if (key == KEY_BACKSPACE || key == 127 || key == 8) {
+		if (n)
+			c->filter[n - 1] = '\0';
+	} else if (key >= 32 && key < 127 && n + 1 < sizeof c->filter) {
+		c->filter[n] = (char)key;
+		c->filter[n + 1] = '\0';
+	}
+	c->sel = c->top = 0;
+	view_rebuild(c);
+}
+
+static void on_key(struct console *c, int key)
+{
+	if (key == KEY_RESIZE)
+		return;
+	if (c->help) {
+		c->help = false;
+		return;
+	}
+	if (COLS < MIN_COLS || LINES < MIN_LINES) {
+		if (key == 'q')
+			c->quit = true;
+		return;
+	}
+	if (confirm_key(c, key))
+		return;
+	if (c->filtering) {
+		filter_key(c, key);
+		return;
+	}
+	if (key == 27 && c->filter[0]) {
+		filter_key(c, key);
+		return;
+	}
+	int page = table_height(c, c->watch ? 3 : 2);
+	do_request(c, keys_lookup(key), page > 1 ? page - 1 : 1);
+}
+
+/* Watch: turn the page when the services do not fit. */
+static bool watch_page(struct console *c, uint64_t now)
+{
+	int h = table_height(c, 3);
+	if (!c->watch || h <= 0 || (int)c->n_rows <= h || now < c->page_at_ms)
+		return false;
+	c->page_at_ms = now + PAGE_MS;
+	c->top += h;
+	if (c->top >= (int)c->n_rows)
+		c->top = 0;
+	c->sel = c->top;
+	return true;
+}
+
+int screen_loop(struct console *c)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: getch must return so the loop sees the signal. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	keys_init(c->readonly);
+	model_snapshot(c->model, &c->snap);
+	view_rebuild(c);
+	c->page_at_ms = monotonic_ms() + PAGE_MS;
+	long last_sec = -1;
+	bool dirty = true;
+	while (!c->quit && !got_signal) {
+		uint64_t now = monotonic_ms();
+		if (now - c->owner_read_ms >= OWNER_MS)
+			read_owner(c);
+		if (model_snapshot(c->model, &c->snap) == 1) {
+			rebuild_keep(c);
+			dirty = true;
+		}
+		dirty |= watch_page(c, now);
+		if ((long)(now / 1000) != last_sec) {
+			last_sec = (long)(now / 1000);	/* the clock and flash expiry */
+			dirty = true;
+		}
+		if (dirty) {
+			draw_frame(c);
+			dirty = false;
+		}
+		int key = getch();
+		if (key != ERR) {
+			on_key(c, key);
+			dirty = true;
+		}
+	}
+	return got_signal ? 128 + got_signal : 0;
+}
