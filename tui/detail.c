@@ -2,6 +2,7 @@
 #include "console.h"
 
 #include <curses.h>
+#include <math.h>
 #include <stdio.h>
 
 #include "draw.h"
@@ -15,8 +16,13 @@ static void side_lines(struct console *c, int *y, int end, enum side sd, const s
 	draw_fill(*y, ROLE_NORMAL);
 	int x = draw_text(*y, 1, 2, sd == SIDE_BLUE ? ROLE_BLUE : ROLE_GREEN, sd == SIDE_BLUE ? "B:" : "G:", true);
 	x = draw_text(*y, x, 6, draw_health_role(st->health), health_name(st->health), true);
-	x = draw_fmt(*y, x, COLS - x, ROLE_NORMAL, "p50 %.1f  p95 %.1f  p99 %.1f ms  err %.1f%%  n=%d  ",
-		     st->p50_ms, st->p95_ms, st->p99_ms, st->error_pct, st->samples);
+	if (isfinite(st->p95_ms) && st->samples > 0)
+		x = draw_fmt(*y, x, COLS - x, ROLE_NORMAL, "p50 %.1f  p95 %.1f  p99 %.1f ms  ",
+			     st->p50_ms, st->p95_ms, st->p99_ms);
+	else
+		x = draw_text(*y, x, COLS - x, ROLE_DIM, "no latency yet  ", false);
+	x = draw_fmt(*y, x, COLS - x, st->error_pct > 0 ? ROLE_BAD : ROLE_NORMAL, "err %.1f%%  n=%d  ",
+		     st->error_pct, st->samples);
 	draw_text(*y, x, COLS - x, ROLE_DIM, sc->side[sd].health_display ? sc->side[sd].health_display : "", false);
 	(*y)++;
 	if (*y >= end)

@@ -7,10 +7,10 @@
 
 static const struct { const char *key, *label; enum tui_req req; } items[] = {
 	{ "?", "Help", REQ_HELP }, { "/", "Filter", REQ_FILTER }, { "s", "Sort", REQ_SORT },
-	{ "Tab", "Groups", REQ_GROUPS }, { "Spc", "Mark", REQ_MARK },
+	{ "Tab", "Grp", REQ_GROUPS }, { "Spc", "Mark", REQ_MARK },
 	{ "g", "G+", REQ_STEP_GREEN }, { "b", "B+", REQ_STEP_BLUE },
 	{ "G", "AllG", REQ_ALL_GREEN }, { "B", "AllB", REQ_ALL_BLUE },
-	{ "R", "Rollback", REQ_ROLLBACK }, { "q", "Quit", REQ_QUIT },
+	{ "R", "Rollbk", REQ_ROLLBACK }, { "q", "Quit", REQ_QUIT },
 };
 
 void fbar_draw(struct console *c, int y)
@@ -27,9 +27,11 @@ void fbar_draw(struct console *c, int y)
 		const struct req_info *ri = keys_info(items[i].req);
 		bool blank = c->readonly && ri->mutating;
 		x = draw_text(y, x, COLS - x, ROLE_FKEY, blank ? "" : items[i].key, false);
-		x = draw_text(y, x, COLS - x, ROLE_FLABEL, blank ? "" : items[i].label, false);
+		if (items[i].req == REQ_SORT)
+			x = draw_fmt(y, x, COLS - x, ROLE_FLABEL, "Sort:%s", sorts[c->sort]);
+		else
+			x = draw_text(y, x, COLS - x, ROLE_FLABEL, blank ? "" : items[i].label, false);
 		if (!blank)
 			x = draw_text(y, x, COLS - x, ROLE_FLABEL, " ", false);
 	}
-	draw_fmt(y, x, COLS - x, ROLE_FLABEL, " sort:%s", sorts[c->sort]);
 }

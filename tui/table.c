@@ -151,9 +151,9 @@ void table_draw(struct console *c, int y, int h)
 	h--;
 	if (h <= 0)
 		return;
-	if (c->sel < c->top)
+	if (!c->watch && c->sel < c->top)
 		c->top = c->sel;
-	if (c->sel >= c->top + h)
+	if (!c->watch && c->sel >= c->top + h)
 		c->top = c->sel - h + 1;
 	if (c->top > (int)c->n_rows - h)
 		c->top = (int)c->n_rows - h;

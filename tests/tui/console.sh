@@ -108,6 +108,16 @@ check "filter hides the others" wait_gone " api .* B:"
 T send-keys Escape
 check "Esc clears the filter" wait_for "[> ]api "
 
+T send-keys Enter
+check "Enter opens the detail pane with the verdict's reason" wait_for "^ verdict (pass|fail|marginal|nodata)"
+T send-keys Enter
+check "Enter again closes it" wait_gone "^ verdict (pass|fail|marginal|nodata)"
+T send-keys s
+check "s cycles the sort to group" wait_for "Sort:group"
+T send-keys Tab
+check "Tab shows one row per group" wait_for "front +2 svc"
+T send-keys Tab
+
 T send-keys ?
 check "? shows help generated from the key table" wait_for "one weight step toward green"
 check "help lists rollback and quit" sh -c "grep -q 'rollback' '$dir/screen' && grep -q 'quit' '$dir/screen'"
