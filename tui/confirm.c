@@ -79,9 +79,9 @@ void confirm_draw(struct console *c)
 			draw_fmt(y++, x0 + 2, w - 4, ROLE_MODAL, "... and %zu more", r->n - (size_t)k);
 			break;
 		}
-		draw_fmt(y++, x0 + 2, w - 4, ROLE_MODAL, "%-24.24s  weight %3d -> %3d  (%s)",
+		draw_fmt(y++, x0 + 2, w - 4, ROLE_MODAL, "%-22.22s %3d -> %3d  toward %s",
 			 c->cfg->services[m->service].name, m->from, m->to,
-			 m->to > m->from ? "toward G:green" : "toward B:blue");
+			 m->to > m->from ? "G:green" : "B:blue");
 	}
 	y++;
 	draw_text(y++, x0 + 2, w - 4, ROLE_MODAL, "gates: not evaluated (planner not in this build)", false);

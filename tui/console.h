@@ -59,6 +59,7 @@ struct console {
 	char flash[160];
 	uint64_t flash_until_ms;
 	uint64_t page_at_ms;		/* watch: when to turn the page */
+	uint64_t settled_ms;		/* changes before this are first data, not news */
 	bool quit;
 };
 

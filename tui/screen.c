@@ -234,6 +234,8 @@ int screen_loop(struct console *c)
 	model_snapshot(c->model, &c->snap);
 	view_rebuild(c);
 	c->page_at_ms = monotonic_ms() + PAGE_MS;
+	/* The first probes change every row; marking them all says nothing. */
+	c->settled_ms = monotonic_ms() + 2 * (uint64_t)c->cfg->probe.interval_ms + 2000;
 	long last_sec = -1;
 	bool dirty = true;
 	while (!c->quit && !got_signal) {

@@ -57,7 +57,8 @@ static void service_row(struct console *c, int y, size_t i, bool sel, struct lay
 	const struct service_conf *sc = &c->cfg->services[i];
 	const struct service_state *s = &c->snap.svc[i];
 	enum theme_role base = sel ? ROLE_SELECTED : ROLE_NORMAL;
-	bool changed = c->watch && s->changed_at_ms && monotonic_ms() - s->changed_at_ms < CHANGED_MS;
+	bool changed = c->watch && s->changed_at_ms > c->settled_ms &&
+		       monotonic_ms() - s->changed_at_ms < CHANGED_MS;
 	draw_fill(y, base);
 	int x = 0;
 	if (c->marked[i])

@@ -125,7 +125,7 @@ T send-keys x
 check "any key closes help" wait_gone "one weight step toward green"
 
 T send-keys Home G
-check "G opens the confirm modal naming the move" wait_for "weight +0 -> 100"
+check "G opens the confirm modal naming the move" wait_for "(sick|api) +0 -> 100  toward G:green"
 check "the modal focuses Cancel" wait_for "Cancel: n / Esc"
 T send-keys Escape
 check "Esc cancels and says nothing changed" wait_for "cancelled: nothing changed"
