@@ -153,6 +153,26 @@ check "watch takes no lock" sh -c "! ls '$dir/state/'*.lock 2>/dev/null | grep -
 T send-keys q
 check "watch exits with status 0 after q" exited_with 0
 
+# Another process holds the operator lock: the console opens read-only
+# and names the holder.
+if command -v flock >/dev/null 2>&1; then
+	mkdir -p "$dir/state"
+	printf '{"actor":"ana@ops1","pid":4242,"since":"2026-11-24T14:31:02Z","command":"cutover move api 25"}\n' \
+		> "$dir/state/tui-r1.lock"
+	flock -x "$dir/state/tui-r1.lock" sleep 30 &
+	flockpid=$!
+	i=0	# held once a shared try-lock fails
+	while flock -n -s "$dir/state/tui-r1.lock" true 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	start "TERM=xterm-256color" -c "$dir/c.json"
+	check "a held lock makes the console read-only" wait_for "\[R\]"
+	check "the holder is named" wait_for "ana@ops1"
+	T send-keys G
+	check "G only flashes read-only there" wait_for "read-only: this screen changes nothing"
+	T send-keys q
+	kill "$flockpid" 2>/dev/null; wait "$flockpid" 2>/dev/null
+	rm -f "$dir/state/tui-r1.lock"
+fi
+
 start "NO_COLOR=1 TERM=xterm-256color" -c "$dir/c.json"
 check "NO_COLOR renders" wait_for "tui-r1"
 check "NO_COLOR: no colour escapes" sh -c "! tmux -L '$sock' capture-pane -p -e | grep -Eq '\[(3[0-7]|4[0-7]|38;|48;)'"
