@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include "../src/cli/cli.h"
 #include "cutover/prober.h"
@@ -72,6 +73,12 @@ int console_run(const char *config_path, const char *theme_name, bool watch)
 	const char *tn = theme_name && *theme_name ? theme_name : cfg->theme;
 	if (theme_load(&theme, tn, &err)) {
 		fprintf(stderr, "cutover: %s\n", err.msg);
+		config_free(cfg);
+		return EXIT_USAGE;
+	}
+	/* Without a terminal getch never waits, and the loop would spin. */
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "cutover: the console needs a terminal; 'cutover status' is for scripts\n");
 		config_free(cfg);
 		return EXIT_USAGE;
 	}

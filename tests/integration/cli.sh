@@ -54,4 +54,6 @@ awk 'BEGIN { printf "{\"release\":\"big\",\"services\":["; for (i = 0; i < 5000;
 expect_out "5,000 services pass check" 0 "5000 services" "$BIN" check -c "$dir/big.json"
 
 expect_out "watch --help says it is read-only" 0 "Read-only console" "$BIN" watch --help
+expect_out "the console without a terminal says so" 2 "needs a terminal" "$BIN" -c "$dir/readme.json"
+expect_out "watch without a terminal says so" 2 "needs a terminal" "$BIN" watch -c "$dir/readme.json"
 finish
