@@ -19,6 +19,8 @@
 #define VERDICT_ALPHA 0.01
 /* Default confidence of the shift's interval. */
 #define VERDICT_CONF 0.95
+/* Weaker evidence that still turns an over-tolerance p95 into marginal. */
+#define VERDICT_HINT_ALPHA 0.05
 /* Below this blue p95, percent deltas are noise; see verdict_judge. */
 #define VERDICT_FLOOR_MS 1.0
 
