@@ -7,8 +7,10 @@ BIN=${BIN:-./cutover}
 SIM=${SIM:-build/cutover-sim}
 dir=$(mktemp -d)
 sock="cvtui$$"
+serial=0	# every start gets its own tmux server: a new client must never
+	# meet the previous server while it is still shutting down.
 simpid=
-T() { tmux -L "$sock" "$@"; }
+T() { tmux -L "$sock-$serial" "$@"; }
 cleanup() {
 	T kill-server 2>/dev/null
 	[ -n "$simpid" ] && kill "$simpid" 2>/dev/null && wait "$simpid" 2>/dev/null
@@ -83,6 +85,7 @@ dead_status() {
 }
 start() {	# start "ENV" ARGS...: a fresh 80x24 server running the binary
 	T kill-server 2>/dev/null
+	serial=$((serial + 1))
 	env=$1; shift
 	# remain-on-exit is set before the program starts, so even an instant
 	# exit leaves its status to read.
@@ -175,7 +178,7 @@ fi
 
 start "NO_COLOR=1 TERM=xterm-256color" -c "$dir/c.json"
 check "NO_COLOR renders" wait_for "tui-r1"
-check "NO_COLOR: no colour escapes" sh -c "! tmux -L '$sock' capture-pane -p -e | grep -Eq '\[(3[0-7]|4[0-7]|38;|48;)'"
+check "NO_COLOR: no colour escapes" sh -c "! tmux -L '$sock-$serial' capture-pane -p -e | grep -Eq '\[(3[0-7]|4[0-7]|38;|48;)'"
 T send-keys q
 check "NO_COLOR console exits 0" exited_with 0
 
