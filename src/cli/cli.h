@@ -6,6 +6,8 @@
 #include <stdio.h>
 
 #include "cutover/config.h"
+#include "cutover/error.h"
+#include "cutover/model.h"
 
 /* Exit codes, documented in cutover(1). Only the CLI turns errors into these. */
 enum exit_code {
@@ -30,6 +32,20 @@ struct common_opts {
 struct config *cli_load_config(const char *explicit_path, FILE *err);
 void cli_hint_no_config(FILE *out, const char *explicit_path, const struct diag_list *diags);
 void cli_print_diags(FILE *out, const char *file, const struct diag_list *diags);
+
+struct router_view;
+
+/* Reads the router once into m (model_init'ed on cfg), taking no lock and
+ * writing nothing: opens the driver, sets each service's target from the
+ * journal (a missing journal is fine), observes every instance, publishes
+ * weight, drift and traffic, and closes. Every unreachable instance, and a
+ * journal that could not be read, is a warning on warn, not a failure.
+ * Returns -1 with err when the driver could not open or memory ran out. */
+int cli_router_read(const struct config *cfg, struct model *m, FILE *warn,
+		    struct co_error *err);
+
+/* "warning: router instance NAME unreachable: REASON", one line each. */
+void cli_router_warn(FILE *out, const struct router_view *view);
 
 int cmd_check(int argc, char **argv);
 int cmd_status(int argc, char **argv);

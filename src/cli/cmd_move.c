@@ -13,6 +13,7 @@
 
 #include "cutover/executor.h"
 #include "cutover/journal.h"
+#include "cutover/journal_targets.h"
 #include "cutover/lock.h"
 #include "cutover/plan.h"
 #include "cutover/prober.h"
@@ -242,52 +243,6 @@ static int recover(struct move_run *mr)
 	return 0;
 }
 
-/* The weight the journal says each service was last set to, so that a
- * router that lost it (a reload without a state file) shows as drift. */
-struct target_scan {
-	const struct config *cfg;
-	int *target;
-};
-
-static int scan_outcome(const cJSON *rec, long line, void *ctx)
-{
-	struct target_scan *ts = ctx;
-	(void)line;
-	const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "type"));
-	const char *svc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "service"));
-	const char *result = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "result"));
-	if (!type || strcmp(type, "outcome") != 0 || !svc || !result)
-		return 0;
-	long s = config_find_service(ts->cfg, svc);
-	if (s < 0)
-		return 0;
-	const char *field = strcmp(result, "applied") == 0 ? "to" :
-			    strcmp(result, "reverted") == 0 ? "from" :
-			    strcmp(result, "reconciled") == 0 ? "found" : NULL;
-	const cJSON *w = field ? cJSON_GetObjectItemCaseSensitive(rec, field) : NULL;
-	if (cJSON_IsNumber(w) && w->valueint >= 0 && w->valueint <= 100)
-		ts->target[s] = w->valueint;
-	return 0;
-}
-
-static int seed_targets(struct move_run *mr)
-{
-	size_t n = mr->cfg->n_services;
-	struct target_scan ts = { mr->cfg, malloc((n ? n : 1) * sizeof(int)) };
-	if (!ts.target) {
-		co_error_set(&mr->err, "out of memory");
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++)
-		ts.target[i] = WEIGHT_UNKNOWN;
-	int rc = journal_read(journal_path(mr->j), scan_outcome, &ts, &mr->err);
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		if (ts.target[i] != WEIGHT_UNKNOWN)
-			model_set_target(&mr->m, i, ts.target[i], &mr->err);
-	free(ts.target);
-	return rc < 0 ? -1 : 0;
-}
-
 /* Probes until every service has min_samples per side, or max_ms. */
 static void probe_for_gates(struct move_run *mr, int max_ms)
 {
@@ -424,11 +379,11 @@ static int run(struct move_run *mr, const struct move_opts *o, char **targets, s
 		return -1;
 	if (recover(mr) < 0)
 		return -1;
-	for (size_t i = 0; i < mr->view.n_instances; i++)
-		if (!mr->view.inst[i].ok)
-			fprintf(stderr, "warning: router instance %s unreachable: %s\n",
-				mr->view.inst[i].name, mr->view.inst[i].error);
-	if (seed_targets(mr) < 0 || router_view_publish(&mr->view, &mr->m, NULL, &mr->err) < 0)
+	cli_router_warn(stderr, &mr->view);
+	/* After recover(): its reconcile outcomes are the latest targets. So
+	 * a router that lost a weight the journal set shows as drift. */
+	if (journal_seed_targets(journal_path(mr->j), mr->cfg, &mr->m, &mr->err) < 0 ||
+	    router_view_publish(&mr->view, &mr->m, NULL, &mr->err) < 0)
 		return -1;
 
 	size_t *svc = NULL, n_svc = 0;
