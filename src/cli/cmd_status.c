@@ -1,4 +1,5 @@
-/* cmd_status: `cutover status` — probe for a while, print one snapshot. */
+/* cmd_status: `cutover status` — probe for a while, read the router once,
+ * print one snapshot. */
 #include "cli.h"
 
 #include <getopt.h>
@@ -33,7 +34,47 @@ static int usage(FILE *out, int rc)
 {
 	fprintf(out, "usage: cutover status [-c FILE] [--json] [--for SECONDS]\n"
 		"Probes blue and green of every service for SECONDS (default: enough for\n"
-		"gates.min_samples, at most 10) and prints one snapshot.\n");
+		"gates.min_samples, at most 10), reads the router once (weight, drift,\n"
+		"traffic) and prints one snapshot. Takes no lock and writes nothing.\n");
+	return rc;
+}
+
+/* The router is read on this thread while the prober runs on its own, so
+ * a slow or dead router instance costs time only beyond --for. */
+static int show(const struct config *cfg, double secs, bool json)
+{
+	struct model m;
+	struct co_error err;
+	if (model_init(&m, cfg, &err) < 0) {
+		fprintf(stderr, "cutover status: %s\n", err.msg);
+		return EXIT_FAILED;
+	}
+	uint64_t start = monotonic_ms();
+	struct prober *p = prober_start(&m, &err);
+	if (!p) {
+		fprintf(stderr, "cutover status: %s\n", err.msg);
+		model_done(&m);
+		return EXIT_FAILED;
+	}
+	struct co_error rerr;
+	if (cli_router_read(cfg, &m, stderr, &rerr) < 0)
+		fprintf(stderr, "warning: router not read: %s\n", rerr.msg);
+	sleep_until(start + (uint64_t)llround(secs * 1000.0));
+	prober_stop(p);
+	struct snapshot snap = { 0 };
+	int rc = EXIT_OK;
+	if (model_snapshot(&m, &snap) < 0) {
+		fprintf(stderr, "cutover status: out of memory\n");
+		rc = EXIT_FAILED;
+	} else {
+		double took = (double)(monotonic_ms() - start) / 1000.0;
+		if (json)
+			status_print_json(stdout, &snap, took);
+		else
+			status_print_table(stdout, &snap, took);
+	}
+	snapshot_done(&snap);
+	model_done(&m);
 	return rc;
 }
 
@@ -74,30 +115,7 @@ int cmd_status(int argc, char **argv)
 		return EXIT_USAGE;
 	if (secs < 0)
 		secs = default_seconds(cfg);
-	struct model m;
-	struct co_error err;
-	struct prober *p = NULL;
-	int rc = EXIT_FAILED;
-	if (model_init(&m, cfg, &err) == 0) {
-		uint64_t start = monotonic_ms();
-		p = prober_start(&m, &err);
-		if (p) {
-			sleep_until(start + (uint64_t)llround(secs * 1000.0));
-			prober_stop(p);
-			struct snapshot snap = { 0 };
-			model_snapshot(&m, &snap);
-			double took = (double)(monotonic_ms() - start) / 1000.0;
-			if (o.json)
-				status_print_json(stdout, &snap, took);
-			else
-				status_print_table(stdout, &snap, took);
-			snapshot_done(&snap);
-			rc = EXIT_OK;
-		}
-		model_done(&m);
-	}
-	if (rc != EXIT_OK)
-		fprintf(stderr, "cutover status: %s\n", err.msg);
+	int rc = show(cfg, secs, o.json);
 	config_free(cfg);
 	return rc;
 }

@@ -42,6 +42,42 @@ static cJSON *side_json(const struct side_stats *s, const struct endpoint_conf *
 	return o;
 }
 
+/* The router's own figures for one side: real user traffic, beside the
+ * probes. null when the router gives none (rehearsal, exec). */
+static cJSON *traffic_side_json(const struct side_traffic *t)
+{
+	if (!t->known)
+		return cJSON_CreateNull();
+	cJSON *o = cJSON_CreateObject();
+	/* With no requests yet the router's 0 ms and 0 % are no measurement. */
+	add_ms(o, "rtime_ms", t->rtime_ms, t->requests > 0);
+	add_ms(o, "err5xx_pct", t->err5xx_pct, t->requests > 0);
+	cJSON_AddNumberToObject(o, "sessions", (double)t->sessions);
+	cJSON_AddNumberToObject(o, "requests", (double)t->requests);
+	return o;
+}
+
+static cJSON *traffic_json(const struct service_state *st)
+{
+	if (!st->traffic[SIDE_BLUE].known && !st->traffic[SIDE_GREEN].known)
+		return cJSON_CreateNull();
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "blue", traffic_side_json(&st->traffic[SIDE_BLUE]));
+	cJSON_AddItemToObject(o, "green", traffic_side_json(&st->traffic[SIDE_GREEN]));
+	return o;
+}
+
+/* false, or an object, so a script can test it as a boolean and still
+ * read the words. */
+static cJSON *drift_json(const struct service_state *st)
+{
+	if (!st->drift)
+		return cJSON_CreateFalse();
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "detail", st->drift_detail);
+	return o;
+}
+
 static cJSON *service_json(const struct snapshot *snap, size_t i)
 {
 	const struct service_conf *sc = &snap->cfg->services[i];
@@ -57,6 +93,8 @@ static cJSON *service_json(const struct snapshot *snap, size_t i)
 		cJSON_AddNullToObject(o, "weight");
 	else
 		cJSON_AddNumberToObject(o, "weight", st->weight);
+	cJSON_AddItemToObject(o, "drift", drift_json(st));
+	cJSON_AddItemToObject(o, "traffic", traffic_json(st));
 	cJSON_AddItemToObject(o, "blue", side_json(&st->side[SIDE_BLUE], &sc->side[SIDE_BLUE]));
 	cJSON_AddItemToObject(o, "green", side_json(&st->side[SIDE_GREEN], &sc->side[SIDE_GREEN]));
 	cJSON *d = cJSON_AddObjectToObject(o, "delta");
@@ -66,6 +104,21 @@ static cJSON *service_json(const struct snapshot *snap, size_t i)
 	add_ms(d, "p95_pct", delta.pct, both);
 	cJSON_AddStringToObject(o, "verdict", verdict_name(st->verdict));
 	cJSON_AddStringToObject(o, "reason", st->reason);
+	return o;
+}
+
+/* up and total are null when the router could not be read at all. */
+static cJSON *router_json(const struct snapshot *snap)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "driver", driver_name(snap->cfg->router.driver));
+	if (snap->router_known) {
+		cJSON_AddNumberToObject(o, "up", snap->routers_up);
+		cJSON_AddNumberToObject(o, "total", snap->routers_total);
+	} else {
+		cJSON_AddNullToObject(o, "up");
+		cJSON_AddNullToObject(o, "total");
+	}
 	return o;
 }
 
@@ -79,6 +132,8 @@ void status_print_json(FILE *out, const struct snapshot *snap, double probed_s)
 	cJSON_AddStringToObject(labels, "blue", cfg->label[SIDE_BLUE]);
 	cJSON_AddStringToObject(labels, "green", cfg->label[SIDE_GREEN]);
 	cJSON_AddNumberToObject(root, "probed_s", round(probed_s * 10.0) / 10.0);
+	cJSON_AddItemToObject(root, "router", router_json(snap));
+	cJSON_AddBoolToObject(root, "rehearsal", cfg->router.driver == DRIVER_REHEARSAL);
 	cJSON *arr = cJSON_AddArrayToObject(root, "services");
 	for (size_t i = 0; i < snap->n; i++)
 		cJSON_AddItemToArray(arr, service_json(snap, i));
@@ -110,41 +165,97 @@ static void print_side(FILE *out, const struct side_stats *s, const struct endpo
 	fprintf(out, " %-4s%s %7s %5.1f%%", h, ep->insecure ? "!" : " ", p95, s->error_pct);
 }
 
-void status_print_table(FILE *out, const struct snapshot *snap, double probed_s)
+/* The router's own per-side figures, on a line of their own under the
+ * service, when it gives any (haproxy does; rehearsal and exec do not). */
+static void print_traffic(FILE *out, const struct service_state *st)
+{
+	if (!st->traffic[SIDE_BLUE].known && !st->traffic[SIDE_GREEN].known)
+		return;
+	fprintf(out, "%24srouter traffic", "");
+	for (int s = 0; s < 2; s++) {
+		const struct side_traffic *t = &st->traffic[s];
+		const char *tag = s == SIDE_BLUE ? "B" : "G";
+		if (!t->known) {
+			fprintf(out, "%s %s: -", s ? "  |" : "", tag);
+			continue;
+		}
+		char rt[16], e5[16] = "-";
+		fmt_ms(rt, sizeof(rt), t->rtime_ms, t->requests > 0);
+		if (t->requests > 0)
+			snprintf(e5, sizeof(e5), "%.1f%%", t->err5xx_pct);
+		fprintf(out, "%s %s: %llu req, %ld sess, rt %s, 5xx %s", s ? "  |" : "", tag,
+			(unsigned long long)t->requests, t->sessions, rt, e5);
+	}
+	fputc('\n', out);
+}
+
+static void print_header(FILE *out, const struct snapshot *snap, double probed_s)
 {
 	const struct config *cfg = snap->cfg;
-	fprintf(out, "release %s   B=blue: %s   G=green: %s   router %s%s   probed %.1fs\n",
+	char up[48] = "not read";
+	if (snap->router_known)
+		snprintf(up, sizeof(up), "%d/%d up", snap->routers_up, snap->routers_total);
+	fprintf(out, "release %s   B=blue: %s   G=green: %s   router %s %s%s   probed %.1fs\n",
 		cfg->release, cfg->label[SIDE_BLUE], cfg->label[SIDE_GREEN],
-		driver_name(cfg->router.driver),
+		driver_name(cfg->router.driver), up,
 		cfg->router.driver == DRIVER_REHEARSAL ? " (REHEARSAL)" : "", probed_s);
+	if (cfg->router.driver == DRIVER_REHEARSAL)
+		fprintf(out, "*** REHEARSAL: weights are cutover's own; no router is changed ***\n");
 	fprintf(out, "%-22s %-7s %-12s %4s | %-5s %7s %6s | %-5s %7s %6s | %8s %7s  %-8s %s\n",
 		"SERVICE", "KIND", "GROUP", "W%", "B", "p95", "err", "G", "p95", "err",
 		"dp95", "dp95%", "VERDICT", "REASON");
+}
+
+/* "25", "25~" with drift, "-" before the router is read. */
+static void fmt_weight(char *buf, size_t cap, const struct service_state *st)
+{
+	if (st->weight == WEIGHT_UNKNOWN)
+		snprintf(buf, cap, "-%s", st->drift ? "~" : "");
+	else
+		snprintf(buf, cap, "%d%s", st->weight, st->drift ? "~" : "");
+}
+
+static void print_row(FILE *out, const struct snapshot *snap, size_t i)
+{
+	const struct service_conf *sc = &snap->cfg->services[i];
+	const struct service_state *st = &snap->svc[i];
+	char w[16], dms[16], dpct[16];
+	bool both = has_latency(&st->side[0]) && has_latency(&st->side[1]);
+	struct p95_delta d = verdict_delta(st->side[0].p95_ms, st->side[1].p95_ms);
+	fmt_weight(w, sizeof(w), st);
+	if (both && isfinite(d.ms))
+		snprintf(dms, sizeof(dms), "%+.1fms", d.ms);
+	else
+		snprintf(dms, sizeof(dms), "-");
+	if (both && isfinite(d.pct))
+		snprintf(dpct, sizeof(dpct), "%+.0f%%", d.pct);
+	else
+		snprintf(dpct, sizeof(dpct), "-");
+	fprintf(out, "%-22.22s %-7s %-12.12s %4s |", sc->name, kind_name(sc->kind),
+		sc->group[0] ? sc->group : "-", w);
+	print_side(out, &st->side[SIDE_BLUE], &sc->side[SIDE_BLUE]);
+	fprintf(out, " |");
+	print_side(out, &st->side[SIDE_GREEN], &sc->side[SIDE_GREEN]);
+	fprintf(out, " | %8s %7s  %-8s %s\n", dms, dpct, verdict_name(st->verdict), st->reason);
+	if (st->drift)
+		fprintf(out, "%24sDRIFT: %s\n", "", st->drift_detail);
+	print_traffic(out, st);
+	for (int s = 0; s < 2; s++)
+		if (st->side[s].last_error[0])
+			fprintf(out, "%24s%s: %s\n", "", side_name((enum side)s), st->side[s].last_error);
+}
+
+void status_print_table(FILE *out, const struct snapshot *snap, double probed_s)
+{
+	const struct config *cfg = snap->cfg;
+	bool any_drift = false;
+	print_header(out, snap, probed_s);
 	for (size_t i = 0; i < snap->n; i++) {
-		const struct service_conf *sc = &cfg->services[i];
-		const struct service_state *st = &snap->svc[i];
-		char w[8], dms[16], dpct[16];
-		bool both = has_latency(&st->side[0]) && has_latency(&st->side[1]);
-		struct p95_delta d = verdict_delta(st->side[0].p95_ms, st->side[1].p95_ms);
-		snprintf(w, sizeof(w), st->weight == WEIGHT_UNKNOWN ? "-" : "%d", st->weight);
-		if (both && isfinite(d.ms))
-			snprintf(dms, sizeof(dms), "%+.1fms", d.ms);
-		else
-			snprintf(dms, sizeof(dms), "-");
-		if (both && isfinite(d.pct))
-			snprintf(dpct, sizeof(dpct), "%+.0f%%", d.pct);
-		else
-			snprintf(dpct, sizeof(dpct), "-");
-		fprintf(out, "%-22.22s %-7s %-12.12s %4s |", sc->name, kind_name(sc->kind),
-			sc->group[0] ? sc->group : "-", w);
-		print_side(out, &st->side[SIDE_BLUE], &sc->side[SIDE_BLUE]);
-		fprintf(out, " |");
-		print_side(out, &st->side[SIDE_GREEN], &sc->side[SIDE_GREEN]);
-		fprintf(out, " | %8s %7s  %-8s %s\n", dms, dpct, verdict_name(st->verdict), st->reason);
-		for (int s = 0; s < 2; s++)
-			if (st->side[s].last_error[0])
-				fprintf(out, "%24s%s: %s\n", "", side_name((enum side)s), st->side[s].last_error);
+		print_row(out, snap, i);
+		any_drift |= snap->svc[i].drift;
 	}
+	if (any_drift)
+		fprintf(out, "W%% ~ marks DRIFT: the router differs from the journal or across instances\n");
 	for (size_t i = 0; i < snap->n; i++)
 		for (int s = 0; s < 2; s++)
 			if (cfg->services[i].side[s].insecure)
