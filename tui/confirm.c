@@ -1,5 +1,6 @@
-/* confirm: the modal that names every change before anything moves.
- * Cancel has the focus; the gravest action asks for a typed word. */
+/* confirm: the modal that names every change and every gate before
+ * anything moves. Cancel has the focus; a rollback, or any plan a gate
+ * blocks, asks for a typed word instead of y. */
 #include "console.h"
 
 #include <curses.h>
@@ -10,10 +11,12 @@
 void confirm_open(struct console *c, struct tui_request *req)
 {
 	c->pending = *req;
-	req->items = NULL;
-	c->modal = req->kind == REQUEST_ROLLBACK_ALL ? MODAL_TYPED : MODAL_CONFIRM;
-	c->typed_word = "rollback";
+	memset(&req->plan, 0, sizeof req->plan);
+	bool blocked = c->pending.plan.n_blockers > 0;
+	c->modal = blocked || req->kind == REQUEST_ROLLBACK_ALL ? MODAL_TYPED : MODAL_CONFIRM;
+	c->typed_word = blocked ? "force" : "rollback";
 	c->typed[0] = '\0';
+	c->modal_top = 0;
 }
 
 static void close_modal(struct console *c)
@@ -22,29 +25,33 @@ static void close_modal(struct console *c)
 	c->modal = MODAL_NONE;
 }
 
-bool confirm_key(struct console *c, int key)
+/* The typed line is the word, or (for force) the word, a space and the
+ * reason to journal. */
+static bool typed_ok(const struct console *c, const char **reason)
 {
-	if (c->modal == MODAL_NONE)
+	size_t wl = strlen(c->typed_word);
+	*reason = NULL;
+	if (strncmp(c->typed, c->typed_word, wl) != 0)
 		return false;
-	if (key == 27 || (c->modal == MODAL_CONFIRM && (key == 'n' || key == 'N' || key == 'q'))) {
-		close_modal(c);
-		console_flash(c, "cancelled: nothing changed");
+	if (c->typed[wl] == '\0')
 		return true;
-	}
-	if (c->modal == MODAL_CONFIRM) {
-		if (key == 'y' || key == 'Y') {
-			request_submit(c, &c->pending);
-			close_modal(c);
-		}
-		return true;
-	}
+	if (c->typed[wl] != ' ' || strcmp(c->typed_word, "force") != 0)
+		return false;
+	*reason = c->typed + wl + 1;
+	return true;
+}
+
+static void typed_key(struct console *c, int key)
+{
 	size_t n = strlen(c->typed);
 	if (key == KEY_BACKSPACE || key == 127 || key == 8) {
 		if (n)
 			c->typed[n - 1] = '\0';
 	} else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
-		if (strcmp(c->typed, c->typed_word) == 0) {
-			request_submit(c, &c->pending);
+		const char *reason;
+		if (typed_ok(c, &reason)) {
+			bool force = strcmp(c->typed_word, "force") == 0;
+			request_submit(c, &c->pending, force, reason);
 			close_modal(c);
 		} else {
 			c->typed[0] = '\0';
@@ -54,45 +61,40 @@ bool confirm_key(struct console *c, int key)
 		c->typed[n] = (char)key;
 		c->typed[n + 1] = '\0';
 	}
-	return true;
 }
 
-void confirm_draw(struct console *c)
+bool confirm_key(struct console *c, int key)
 {
 	if (c->modal == MODAL_NONE)
-		return;
-	const struct tui_request *r = &c->pending;
-	int shown = (int)r->n < LINES - 12 ? (int)r->n : LINES - 12;
-	if (shown < 1)
-		shown = 1;
-	int h = shown + 8, w = COLS - 4 < 64 ? COLS - 4 : 64;
-	int y0 = (LINES - h) / 2, x0 = (COLS - w) / 2;
-	for (int y = 0; y < h; y++)
-		draw_text(y0 + y, x0, w, ROLE_MODAL, "", true);
-	int y = y0;
-	draw_fmt(y++, x0 + 1, w - 2, ROLE_TITLE, " %s %zu service%s ",
-		 r->kind == REQUEST_ROLLBACK_ALL ? "Roll back to blue:" : "Move", r->n, r->n == 1 ? "" : "s");
-	y++;
-	for (int k = 0; k < shown; k++) {
-		const struct move_item *m = &r->items[k];
-		if (k == shown - 1 && (size_t)shown < r->n) {
-			draw_fmt(y++, x0 + 2, w - 4, ROLE_MODAL, "... and %zu more", r->n - (size_t)k);
-			break;
+		return false;
+	if (c->modal == MODAL_QUIT) {
+		if (key == 'y' || key == 'Y') {
+			c->quit_when_done = true;
+			console_flash(c, "leaving when plan %s has finished", c->prog.plan_id);
 		}
-		draw_fmt(y++, x0 + 2, w - 4, ROLE_MODAL, "%-22.22s %3d -> %3d  toward %s",
-			 c->cfg->services[m->service].name, m->from, m->to,
-			 m->to > m->from ? "G:green" : "B:blue");
+		c->modal = MODAL_NONE;
+		return true;
 	}
-	y++;
-	draw_text(y++, x0 + 2, w - 4, ROLE_MODAL, "gates: not evaluated (planner not in this build)", false);
-	if (c->filter[0] && c->n_rows < c->cfg->n_services)
-		draw_fmt(y, x0 + 2, w - 4, ROLE_MODAL, "the filter hides %zu rows", c->cfg->n_services - c->n_rows);
-	y++;
-	if (c->modal == MODAL_TYPED)
-		draw_fmt(y, x0 + 2, w - 4, ROLE_FLASH, "type '%s' and Enter: %s_   Esc cancels",
-			 c->typed_word, c->typed);
-	else {
-		int x = draw_text(y, x0 + 2, w - 4, ROLE_SELECTED, "[ Cancel: n / Esc ]", false);
-		draw_text(y, x + 3, w - 4 - (x - x0), ROLE_MODAL, "y: apply", false);
+	if (key == 27 || (c->modal == MODAL_CONFIRM && (key == 'n' || key == 'N' || key == 'q'))) {
+		close_modal(c);
+		console_flash(c, "cancelled: nothing changed");
+		return true;
 	}
+	if (key == KEY_DOWN || key == KEY_NPAGE) {
+		c->modal_top += key == KEY_DOWN ? 1 : 10;
+		return true;
+	}
+	if (key == KEY_UP || key == KEY_PPAGE) {
+		c->modal_top -= key == KEY_UP ? 1 : 10;
+		if (c->modal_top < 0)
+			c->modal_top = 0;
+		return true;
+	}
+	if (c->modal == MODAL_TYPED) {
+		typed_key(c, key);
+	} else if (key == 'y' || key == 'Y') {
+		request_submit(c, &c->pending, false, NULL);
+		close_modal(c);
+	}
+	return true;
 }

@@ -12,9 +12,11 @@
 #include <unistd.h>
 
 #include "../src/cli/cli.h"
+#include "cutover/journal.h"
 #include "cutover/prober.h"
 #include "cutover/router.h"
 #include "cutover/router_poller.h"
+#include "operate.h"
 #include "theme.h"
 
 #define ROUTER_POLL_MS 1000
@@ -63,6 +65,40 @@ static void workers_stop(struct workers *w)
 	prober_stop(w->prober);
 }
 
+static void on_recovered(const char *line, void *ctx)
+{
+	struct console *c = ctx;
+	size_t len = strlen(c->notice);
+	snprintf(c->notice + len, sizeof c->notice - len, "%s%s", len ? "; " : "", line);
+	fprintf(stderr, "%s\n", line);
+}
+
+/* Watch never takes the lock and never has an executor. The console takes
+ * the lock (and then reconciles what a crash left, before anything else);
+ * when another process holds it, this one opens read-only and names it. */
+static int open_hands(struct console *c, struct workers *w, struct co_error *err)
+{
+	const struct config *cfg = c->cfg;
+	char *path = journal_state_path(cfg->state_dir, cfg->release, "journal.jsonl", err);
+	if (!path || events_init(&c->events, path) < 0) {
+		free(path);
+		return -1;
+	}
+	free(path);
+	c->lock_state = 0;
+	if (!c->watch) {
+		int rc = operate_open(&c->op, c->model, w->drv, w->router, &c->owner, on_recovered, c, err);
+		if (rc < 0)
+			return -1;
+		c->lock_state = rc == 1 ? 1 : 0;
+	}
+	if (c->watch)
+		c->lock_state = lock_read_owner(cfg->state_dir, cfg->release, &c->owner, err);
+	c->owner_read_ms = monotonic_ms();
+	c->readonly = c->op == NULL;
+	return 0;
+}
+
 int console_run(const char *config_path, const char *theme_name, bool watch)
 {
 	struct config *cfg = cli_load_config(config_path, stderr);
@@ -105,12 +141,10 @@ int console_run(const char *config_path, const char *theme_name, bool watch)
 		fprintf(stderr, "cutover: %s\n", err.msg);
 		goto done;
 	}
-	/* Watch never takes the lock; the console reads who holds it, and
-	 * another holder makes this one read-only (the executor, which would
-	 * take it, is not in this build). */
-	c.lock_state = lock_read_owner(cfg->state_dir, cfg->release, &c.owner, &err);
-	c.owner_read_ms = monotonic_ms();
-	c.readonly = watch || c.lock_state == 1;
+	if (open_hands(&c, &w, &err) < 0) {
+		fprintf(stderr, "cutover: %s\n", err.msg);
+		goto done;
+	}
 
 	if (!initscr()) {
 		fprintf(stderr, "cutover: cannot start the terminal\n");
@@ -127,6 +161,8 @@ int console_run(const char *config_path, const char *theme_name, bool watch)
 	rc = screen_loop(&c);
 	endwin();
 done:
+	operate_close(c.op);	/* a plan in flight finishes first */
+	events_done(&c.events);
 	workers_stop(&w);
 	request_free(&c.pending);
 	snapshot_done(&c.snap);

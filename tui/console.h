@@ -6,28 +6,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cutover/executor.h"
 #include "cutover/lock.h"
 #include "cutover/model.h"
+#include "cutover/plan.h"
+#include "events.h"
 #include "keys.h"
 
 enum sort_key { SORT_NAME, SORT_GROUP, SORT_DP95, SORT_VERDICT, SORT_WEIGHT, SORT_COUNT };
 
-/* One planned change, as the screen can compute it before the planner lands. */
-struct move_item {
-	size_t service;
-	int from, to;
-};
-
-/* What a mutating key asks the core to do. request_submit() is the one
- * place that hands it on (to the executor, once it is in the build). */
+/* What a mutating key asks the core to do: a plan built by the core's
+ * planner from the snapshot on screen, gates and all, so that what the
+ * engineer confirms is exactly what runs. request_submit() is the one place
+ * that hands it on. */
 enum request_kind { REQUEST_MOVE, REQUEST_ROLLBACK_ALL };
 struct tui_request {
 	enum request_kind kind;
-	struct move_item *items;
-	size_t n;
+	struct plan plan;
 };
 
-enum modal_kind { MODAL_NONE, MODAL_CONFIRM, MODAL_TYPED };
+/* CONFIRM: y applies. TYPED: a word and Enter (rollback, or force when a
+ * gate blocks). QUIT: a plan is applying, leave when it ends? */
+enum modal_kind { MODAL_NONE, MODAL_CONFIRM, MODAL_TYPED, MODAL_QUIT };
+
+struct operate;
 
 struct console {
 	const struct config *cfg;
@@ -53,9 +55,17 @@ struct console {
 
 	enum modal_kind modal;
 	struct tui_request pending;
-	char typed[32];			/* what the engineer typed in a MODAL_TYPED */
+	char typed[96];			/* what the engineer typed in a MODAL_TYPED */
 	const char *typed_word;
+	int modal_top;			/* first body line shown in the modal */
 
+	struct operate *op;		/* NULL: read-only, no way to a router */
+	struct executor_progress prog;	/* the last plan, as the executor tells it */
+	bool quit_when_done;
+	uint64_t result_until_ms;
+	struct events events;		/* the journal's recent records */
+
+	char notice[512];		/* recovery after a crash: shown until a key */
 	char flash[160];
 	uint64_t flash_until_ms;
 	uint64_t page_at_ms;		/* watch: when to turn the page */
@@ -81,13 +91,25 @@ bool confirm_key(struct console *c, int key);
 void confirm_open(struct console *c, struct tui_request *req);
 
 void request_plan(struct console *c, enum tui_req r);
-void request_submit(struct console *c, const struct tui_request *req);
+/* Hands a confirmed request to the executor; force with the reason typed
+ * (or one that names the console and the engineer). */
+void request_submit(struct console *c, const struct tui_request *req, bool force,
+		    const char *reason);
 void request_free(struct tui_request *req);
+/* Reads the executor's progress; true when it changed what is shown. */
+bool request_poll(struct console *c);
+bool request_running(const struct console *c);
+
+/* Recent journal events (watch's lower part, and the detail pane). */
+int events_draw(struct console *c, int y, int h, const char *service);
 
 void console_flash(struct console *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The main loop over an initialised terminal; 0 after q, 128+N after signal N. */
 int screen_loop(struct console *c);
+/* One frame exactly as the loop draws it, out to the terminal, without the
+ * loop around it: tests/bench/frame.c times it over a large fleet. */
+void screen_draw(struct console *c);
 
 /* Runs the console until q or a signal; returns an exit code. */
 int console_run(const char *config_path, const char *theme, bool watch);

@@ -41,6 +41,33 @@ static void side_lines(struct console *c, int *y, int end, enum side sd, const s
 	}
 }
 
+/* The gates of the next step toward green, as the planner would judge it
+ * now (a service all on green: the gates of a step back toward blue). */
+static int gates_lines(struct console *c, size_t i, int y, int end)
+{
+	struct plan p;
+	struct co_error err;
+	bool on_green = c->snap.svc[i].weight == 100;
+	if (y >= end || plan_build(&c->snap, &i, 1, on_green ? GOAL_STEP_BLUE : GOAL_STEP_GREEN, 0, &p,
+				   &err) < 0)
+		return 0;
+	int used = 0;
+	draw_fill(y, ROLE_NORMAL);
+	if (p.n_moves == 0)
+		draw_text(y + used++, 1, COLS - 1, ROLE_DIM, "gates: no step to judge (weight not read yet)", false);
+	else
+		draw_fmt(y + used++, 1, COLS - 1, ROLE_NORMAL, "gates for the next step (%d -> %d):",
+			 p.moves[0].from, p.moves[0].to);
+	for (size_t g = 0; g < p.n_gates && y + used < end; g++) {
+		enum gate_level l = p.gates[g].level;
+		draw_fill(y + used, ROLE_NORMAL);
+		draw_fmt(y + used++, 3, COLS - 3, l == GATE_BLOCK ? ROLE_BAD : l == GATE_WARN ? ROLE_WARN : ROLE_OK,
+			 "%-5s %-13s %s", gate_level_name(l), p.gates[g].name, p.gates[g].detail);
+	}
+	plan_done(&p);
+	return used;
+}
+
 void detail_draw(struct console *c, int y, int h)
 {
 	int end = y + h;
@@ -73,6 +100,7 @@ void detail_draw(struct console *c, int y, int h)
 			 s->reason[0] ? s->reason : "-");
 	if (y < end && s->drift)
 		draw_fmt(y++, 1, COLS - 1, ROLE_BAD, "drift: %s", s->drift_detail);
+	y += gates_lines(c, i, y, end);
 	if (y < end)
-		draw_text(y++, 1, COLS - 1, ROLE_DIM, "gates: evaluated by the planner (not in this build)", false);
+		events_draw(c, y, end - y, sc->name);
 }

@@ -12,6 +12,27 @@ static const char *label(const struct config *cfg, enum side s)
 	return cfg->label[s] && *cfg->label[s] ? cfg->label[s] : side_name(s);
 }
 
+/* "groups on G: payments 2/5  search 0/5 ..." from x, as far as it fits;
+ * a group all on green reads OK, one part-way WARN. */
+static void groups_draw(struct console *c, int y, int x)
+{
+	const struct config *cfg = c->cfg;
+	if (cfg->n_groups < 2 || COLS - x < 20)
+		return;
+	x = draw_text(y, x, COLS - x, ROLE_DIM, "  groups on G:", false);
+	for (size_t g = 0; g < cfg->n_groups && COLS - x > 8; g++) {
+		const struct group_conf *gc = &cfg->groups[g];
+		size_t on = 0, part = 0;
+		for (size_t k = 0; k < gc->n_members; k++) {
+			int w = c->snap.svc[gc->members[k]].weight;
+			on += w == 100;
+			part += w > 0 && w < 100;
+		}
+		enum theme_role role = on == gc->n_members ? ROLE_OK : on || part ? ROLE_WARN : ROLE_NORMAL;
+		x = draw_fmt(y, x, COLS - x, role, " %s %zu/%zu", gc->name, on, gc->n_members);
+	}
+}
+
 /* Returns the number of lines drawn. */
 int header_draw(struct console *c, int y)
 {
@@ -48,12 +69,16 @@ int header_draw(struct console *c, int y)
 			     "  routers %d/%d", c->snap.routers_up, c->snap.routers_total);
 	else
 		x = draw_text(y, x, COLS - x, ROLE_DIM, "  routers ?", false);
-	if (c->lock_state == 1)
-		draw_fmt(y, x, COLS - x, ROLE_WARN, "  lock: %s pid %ld", c->owner.actor, c->owner.pid);
+	if (c->op)
+		x = draw_text(y, x, COLS - x, ROLE_OK, "  lock: mine", false);
+	else if (c->lock_state == 1)
+		x = draw_fmt(y, x, COLS - x, ROLE_WARN, "  lock: %s pid %ld", c->owner.actor, c->owner.pid);
 	else
-		draw_text(y, x, COLS - x, ROLE_NORMAL, c->lock_state == 0 ? "  lock: free" : "  lock: ?", false);
-	if (!c->watch)
+		x = draw_text(y, x, COLS - x, ROLE_NORMAL, c->lock_state == 0 ? "  lock: free" : "  lock: ?", false);
+	if (!c->watch) {
+		groups_draw(c, y, x);
 		return 2;
+	}
 
 	/* Watch mode's larger summary: what a room reads from across it. */
 	size_t n[4] = { 0 }, down = 0;
@@ -67,6 +92,7 @@ int header_draw(struct console *c, int y)
 	x = draw_fmt(y, x, COLS - x, n[VERDICT_MARGINAL] ? ROLE_WARN : ROLE_NORMAL, "  marginal %zu", n[VERDICT_MARGINAL]);
 	x = draw_fmt(y, x, COLS - x, n[VERDICT_FAIL] ? ROLE_BAD : ROLE_NORMAL, "  FAIL %zu", n[VERDICT_FAIL]);
 	x = draw_fmt(y, x, COLS - x, ROLE_DIM, "  nodata %zu", n[VERDICT_NODATA]);
-	draw_fmt(y, x, COLS - x, down ? ROLE_BAD : ROLE_NORMAL, "  G down %zu", down);
+	x = draw_fmt(y, x, COLS - x, down ? ROLE_BAD : ROLE_NORMAL, "  G down %zu", down);
+	groups_draw(c, y, x);
 	return 3;
 }

@@ -1,89 +1,118 @@
-/* request: turns a mutating key into a plan the screen can compute, and
- * the one place a confirmed request leaves the screen. */
+/* request: turns a mutating key into a plan (the core's planner and gates,
+ * over the snapshot on screen), and is the one place a confirmed request
+ * leaves the screen: to the executor, through operate. */
 #include "console.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-/* One step from w toward green (up) or blue (down) along cfg->steps;
- * a job only ever sits at 0 or 100. */
-static int step(const struct config *cfg, const struct service_conf *sc, int w, bool up)
+#include "operate.h"
+
+static enum move_goal goal_of(enum tui_req r)
 {
-	if (sc->kind == KIND_JOB)
-		return up ? 100 : 0;
-	int best = up ? 100 : 0;
-	for (size_t k = 0; k < cfg->n_steps; k++) {
-		int s = cfg->steps[k];
-		if (up && s > w && s < best)
-			best = s;
-		if (!up && s < w && s > best)
-			best = s;
+	switch (r) {
+	case REQ_STEP_GREEN: return GOAL_STEP_GREEN;
+	case REQ_STEP_BLUE: return GOAL_STEP_BLUE;
+	case REQ_ALL_GREEN: return GOAL_GREEN;
+	default: return GOAL_BLUE;
 	}
-	return best;
 }
 
-static void add(struct tui_request *req, size_t i, int from, int to)
+/* The marked services, else the group under the cursor in group view,
+ * else the service under the cursor; R takes every service. */
+static size_t choose(const struct console *c, enum tui_req r, size_t *out)
 {
-	if (from == to || from == WEIGHT_UNKNOWN)
-		return;
-	req->items[req->n++] = (struct move_item){ i, from, to };
+	const struct config *cfg = c->cfg;
+	size_t n = 0;
+	if (r == REQ_ROLLBACK) {
+		for (size_t i = 0; i < cfg->n_services; i++)
+			out[n++] = i;
+	} else if (c->n_marked) {
+		for (size_t i = 0; i < cfg->n_services; i++)
+			if (c->marked[i])
+				out[n++] = i;
+	} else if (c->n_rows && c->group_view) {
+		const struct group_conf *g = &cfg->groups[c->rows[c->sel]];
+		for (size_t k = 0; k < g->n_members; k++)
+			out[n++] = g->members[k];
+	} else if (c->n_rows) {
+		out[n++] = c->rows[c->sel];
+	}
+	return n;
 }
 
 void request_plan(struct console *c, enum tui_req r)
 {
-	const struct config *cfg = c->cfg;
-	struct tui_request req = { r == REQ_ROLLBACK ? REQUEST_ROLLBACK_ALL : REQUEST_MOVE, NULL, 0 };
-	req.items = calloc(cfg->n_services ? cfg->n_services : 1, sizeof *req.items);
-	if (!req.items) {
+	if (request_running(c)) {
+		console_flash(c, "plan %s is still applying: wait for it", c->prog.plan_id);
+		return;
+	}
+	size_t *svc = calloc(c->cfg->n_services ? c->cfg->n_services : 1, sizeof *svc);
+	if (!svc) {
 		console_flash(c, "out of memory");
 		return;
 	}
-	for (size_t i = 0; i < cfg->n_services; i++) {
-		bool chosen;
-		if (r == REQ_ROLLBACK)
-			chosen = true;
-		else if (c->n_marked)
-			chosen = c->marked[i];
-		else if (c->n_rows == 0)
-			chosen = false;
-		else if (c->group_view) {
-			const struct group_conf *g = &cfg->groups[c->rows[c->sel]];
-			chosen = false;
-			for (size_t k = 0; k < g->n_members; k++)
-				chosen |= g->members[k] == i;
-		} else
-			chosen = c->rows[c->sel] == i;
-		if (!chosen)
-			continue;
-		int w = c->snap.svc[i].weight;
-		int to = 0;
-		switch (r) {
-		case REQ_STEP_GREEN: to = step(cfg, &cfg->services[i], w, true); break;
-		case REQ_STEP_BLUE: to = step(cfg, &cfg->services[i], w, false); break;
-		case REQ_ALL_GREEN: to = 100; break;
-		default: to = 0; break;
-		}
-		add(&req, i, w, to);
+	size_t n = choose(c, r, svc);
+	struct tui_request req;
+	memset(&req, 0, sizeof req);
+	req.kind = r == REQ_ROLLBACK ? REQUEST_ROLLBACK_ALL : REQUEST_MOVE;
+	struct co_error err;
+	int rc = n ? plan_build(&c->snap, svc, n, goal_of(r), 0, &req.plan, &err) : 0;
+	free(svc);
+	if (rc < 0) {
+		console_flash(c, "%s", err.msg);
+		return;
 	}
-	if (req.n == 0) {
-		console_flash(c, "nothing to change (already there, or weight not read yet)");
+	req.plan.rollback = r == REQ_ROLLBACK;
+	if (req.plan.n_moves == 0) {
+		console_flash(c, "nothing to change: %s",
+			      n ? "already there (or the weight is not read yet)" : "no service chosen");
 		request_free(&req);
 		return;
 	}
 	confirm_open(c, &req);
 }
 
-void request_submit(struct console *c, const struct tui_request *req)
+void request_submit(struct console *c, const struct tui_request *req, bool force,
+		    const char *reason)
 {
-	/* The executor (issue: plan/executor) plugs in here: plan_build() over
-	 * req->items, gates, then executor_submit(). Until it is in the build,
-	 * nothing leaves the screen. */
-	console_flash(c, "executor not in this build: nothing changed (%zu move%s)", req->n,
-		      req->n == 1 ? "" : "s");
+	if (!c->op) {	/* unreachable by construction: read-only has no modal */
+		console_flash(c, "read-only: this screen changes nothing");
+		return;
+	}
+	char why[200];
+	if (force && (!reason || !*reason)) {
+		snprintf(why, sizeof why, "forced in the console by %s, no reason typed",
+			 operate_actor(c->op));
+		reason = why;
+	}
+	struct co_error err;
+	if (operate_submit(c->op, &req->plan, force, reason, &err) < 0) {
+		console_flash(c, "not applied: %s", err.msg);
+		return;
+	}
+	request_poll(c);
+}
+
+bool request_running(const struct console *c)
+{
+	return c->op && c->prog.running;
+}
+
+bool request_poll(struct console *c)
+{
+	if (!c->op)
+		return false;
+	struct executor_progress p;
+	operate_progress(c->op, &p);
+	bool changed = p.plan_seq != c->prog.plan_seq || p.done != c->prog.done ||
+		       p.finished != c->prog.finished;
+	c->prog = p;
+	return changed;
 }
 
 void request_free(struct tui_request *req)
 {
-	free(req->items);
-	req->items = NULL;
-	req->n = 0;
+	plan_done(&req->plan);
 }

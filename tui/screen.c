@@ -13,6 +13,7 @@
 #define FRAME_MS 100		/* the getch timeout: a key shows within one frame */
 #define PAGE_MS 5000		/* watch: how long a page of services stays up */
 #define FLASH_MS 3000
+#define RESULT_MS 30000		/* a plan that succeeded says so this long; a failure stays */
 #define OWNER_MS 2000		/* how often the lock holder is re-read */
 #define MIN_COLS 60
 #define MIN_LINES 12
@@ -52,12 +53,43 @@ static void rebuild_keep(struct console *c)
 		}
 }
 
+/* Watch keeps the journal's recent events under the table. */
+static int events_height(const struct console *c)
+{
+	if (!c->watch || LINES < 20)
+		return 0;
+	return LINES / 5 > 8 ? 8 : LINES / 5;
+}
+
 static int table_height(struct console *c, int header_h)
 {
-	int h = LINES - header_h - 2;	/* flash line + function bar */
+	int h = LINES - header_h - 2 - events_height(c);	/* message line + function bar */
 	if (c->detail)
-		h -= h / 2 > 10 ? 10 : h / 2;
+		h -= h / 2 > 12 ? 12 : h / 2;
 	return h - 1;	/* column heads */
+}
+
+/* The message line: a flash, else the plan applying or its result, else
+ * what recovery found, else who holds the lock, else the marks. */
+static void message_draw(struct console *c, int y)
+{
+	const struct executor_progress *p = &c->prog;
+	draw_fill(y, ROLE_NORMAL);
+	if (c->flash[0] && monotonic_ms() < c->flash_until_ms)
+		draw_fmt(y, 0, COLS, ROLE_FLASH, " %s ", c->flash);
+	else if (request_running(c))
+		draw_fmt(y, 0, COLS, ROLE_WARN, " applying plan %s: %zu of %zu services done", p->plan_id,
+			 p->done, p->total);
+	else if (c->op && p->finished && (!p->ok || monotonic_ms() < c->result_until_ms))
+		draw_fmt(y, 0, COLS, p->ok ? ROLE_OK : ROLE_BAD, " plan %s %s: %s", p->plan_id,
+			 p->ok ? "done" : "FAILED", p->result);
+	else if (c->notice[0])
+		draw_fmt(y, 0, COLS, ROLE_WARN, " %s", c->notice);
+	else if (c->readonly && c->lock_state == 1 && !c->watch)
+		draw_fmt(y, 0, COLS, ROLE_WARN, " read-only: the lock is held by %s (pid %ld) since %s",
+			 c->owner.actor, c->owner.pid, c->owner.since);
+	else if (c->n_marked)
+		draw_fmt(y, 0, COLS, ROLE_MARKED, " %zu marked", c->n_marked);
 }
 
 static void draw_small(void)
@@ -89,23 +121,22 @@ static void draw_frame(struct console *c)
 		int th = table_height(c, y);
 		table_draw(c, y, th + 1);
 		y += th + 1;
-		if (c->detail) {
-			detail_draw(c, y, LINES - 2 - y);
-			y = LINES - 2;
-		}
-		draw_fill(LINES - 2, ROLE_NORMAL);
-		if (c->flash[0] && monotonic_ms() < c->flash_until_ms)
-			draw_fmt(LINES - 2, 0, COLS, ROLE_FLASH, " %s ", c->flash);
-		else if (c->readonly && c->lock_state == 1 && !c->watch)
-			draw_fmt(LINES - 2, 0, COLS, ROLE_WARN, " read-only: the lock is held by %s (pid %ld) since %s",
-				 c->owner.actor, c->owner.pid, c->owner.since);
-		else if (c->n_marked)
-			draw_fmt(LINES - 2, 0, COLS, ROLE_MARKED, " %zu marked", c->n_marked);
+		int eh = events_height(c);
+		if (c->detail)
+			detail_draw(c, y, LINES - 2 - eh - y);
+		if (eh)
+			events_draw(c, LINES - 2 - eh, eh, NULL);
+		message_draw(c, LINES - 2);
 		fbar_draw(c, LINES - 1);
 		confirm_draw(c);
 	}
 	wnoutrefresh(stdscr);
 	doupdate();
+}
+
+void screen_draw(struct console *c)
+{
+	draw_frame(c);
 }
 
 static void move_sel(struct console *c, int d)
@@ -150,7 +181,12 @@ static void do_request(struct console *c, enum tui_req r, int page)
 		view_rebuild(c);
 		break;
 	case REQ_HELP: c->help = true; break;
-	case REQ_QUIT: c->quit = true; break;
+	case REQ_QUIT:
+		if (request_running(c))
+			c->modal = MODAL_QUIT;	/* a plan is never cut: ask */
+		else
+			c->quit = true;
+		break;
 	case REQ_READONLY: console_flash(c, "read-only: this screen changes nothing"); break;
 	case REQ_STEP_GREEN: case REQ_STEP_BLUE: case REQ_ALL_GREEN: case REQ_ALL_BLUE: case REQ_ROLLBACK:
 		request_plan(c, r);
@@ -191,6 +227,7 @@ static void on_key(struct console *c, int key)
 			c->quit = true;
 		return;
 	}
+	c->notice[0] = '\0';	/* seen */
 	if (confirm_key(c, key))
 		return;
 	if (c->filtering) {
@@ -242,6 +279,14 @@ int screen_loop(struct console *c)
 		uint64_t now = monotonic_ms();
 		if (now - c->owner_read_ms >= OWNER_MS)
 			read_owner(c);
+		dirty |= events_poll(&c->events);	/* one stat() when nothing is new */
+		if (request_poll(c)) {
+			dirty = true;
+			if (c->prog.finished)
+				c->result_until_ms = now + RESULT_MS;
+		}
+		if (c->quit_when_done && !request_running(c))
+			c->quit = true;
 		if (model_snapshot(c->model, &c->snap) == 1) {
 			rebuild_keep(c);
 			dirty = true;

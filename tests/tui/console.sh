@@ -127,13 +127,20 @@ check "help lists rollback and quit" sh -c "grep -q 'rollback' '$dir/screen' && 
 T send-keys x
 check "any key closes help" wait_gone "one weight step toward green"
 
-T send-keys Home G
-check "G opens the confirm modal naming the move" wait_for "(sick|api) +0 -> 100  toward G:green"
+T send-keys / w e b Enter
+wait_for "^>web .*(pass|fail|marg)" >/dev/null
+T send-keys G
+check "G opens the confirm modal naming the move" wait_for "web +0 -> 100  toward G:green"
 check "the modal focuses Cancel" wait_for "Cancel: n / Esc"
 T send-keys Escape
 check "Esc cancels and says nothing changed" wait_for "cancelled: nothing changed"
 T send-keys G y
-check "y says the executor is not in this build" wait_for "executor not in this build"
+check "y applies through the rehearsal driver and says so" wait_for "plan p-[^ ]+ done: 1 service applied"
+check "the row shows the new weight" wait_for "^>web .* 100 B:"
+T send-keys Escape R
+check "R asks for the typed word" wait_for "type 'rollback'"
+T send-keys r o l l b a c k Enter
+check "the typed word rolls everything back" wait_for "web .*   0 B:"
 T send-keys R
 check "R with everything on blue says there is nothing to change" wait_for "nothing to change"
 
@@ -152,7 +159,7 @@ for k in g b G B R; do
 	T send-keys x	# any unbound key; the flash stays for 3 s, so also look for no modal
 	check "watch: '$k' opened no confirm modal" wait_gone "Cancel: n / Esc"
 done
-check "watch takes no lock" sh -c "! ls '$dir/state/'*.lock 2>/dev/null | grep -q ."
+check "watch takes no lock" sh -c "! command -v flock >/dev/null || flock -n '$dir/state/tui-r1.lock' true"
 T send-keys q
 check "watch exits with status 0 after q" exited_with 0
 

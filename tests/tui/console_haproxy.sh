@@ -1,0 +1,231 @@
+#!/bin/sh
+# The console's hands, end to end in tmux over a real haproxy: G then y
+# moves a service (read back from haproxy), Esc cancels (haproxy unchanged),
+# a blocked move needs 'force' (journaled with the reason), R needs
+# 'rollback', the detail pane names the gates and the service's journal,
+# watch shows the journal, and watch with every mutating key changes
+# nothing on haproxy.
+. tests/lib/assert.sh
+BIN=${BIN:-./cutover}
+SIM=${SIM:-build/cutover-sim}
+dir=$(mktemp -d)
+sock="cvhap$$"
+serial=0
+pids=
+T() { tmux -L "$sock-$serial" "$@"; }
+cleanup() {
+	T kill-server 2>/dev/null
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	for p in $pids; do wait "$p" 2>/dev/null; done
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+for tool in tmux haproxy python3; do
+	if ! command -v $tool >/dev/null 2>&1; then
+		echo "$tool missing: console-over-haproxy tests skipped"; finish; exit
+	fi
+done
+
+set -- $(python3 -c '
+import socket
+s = [socket.socket() for _ in range(8)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(" ".join(str(x.getsockname()[1]) for x in s))')
+# green of 'sick' fails every probe: its gates block a move toward green.
+printf 'sick green err_pct=100\n' > "$dir/spec"
+"$SIM" --port 0 --port-file "$dir/port" --spec "$dir/spec" --bind "$1=api/blue" --bind "$2=api/green" \
+	--bind "$3=web/blue" --bind "$4=web/green" --bind "$5=sick/blue" --bind "$6=sick/green" \
+	--bind "$7=nightly/blue" --bind "$8=nightly/green" 2>/dev/null &
+pids="$pids $!"
+i=0; while [ ! -s "$dir/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+port=$(cat "$dir/port")
+
+{
+	printf 'global\n\tstats socket %s/h.sock mode 600 level admin\ndefaults\n\tmode http\n' "$dir"
+	printf '\ttimeout connect 2s\n\ttimeout client 5s\n\ttimeout server 5s\n'
+	n=1
+	for s in api web sick nightly; do
+		eval "b=\${$n}"; eval "g=\${$((n + 1))}"
+		printf 'backend be_%s\n\tserver blue 127.0.0.1:%s weight 100\n\tserver green 127.0.0.1:%s weight 0\n' "$s" "$b" "$g"
+		n=$((n + 2))
+	done
+} > "$dir/h.cfg"
+haproxy -W -db -f "$dir/h.cfg" >"$dir/h.log" 2>&1 &
+pids="$pids $!"
+i=0; while [ ! -S "$dir/h.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+
+svc() {	# name kind group
+	printf '{"name":"%s","kind":"%s","group":"%s","route":{"backend":"be_%s"},"blue":{"health":"http://127.0.0.1:%s/%s/blue/health"},"green":{"health":"http://127.0.0.1:%s/%s/green/health"}}' \
+		"$1" "$2" "$3" "$1" "$port" "$1" "$port" "$1"
+}
+{
+	printf '{"release":"tui-hap","state_dir":"%s/state","router":{"driver":"haproxy","timeout_ms":500,"sockets":["%s/h.sock"]},' "$dir" "$dir"
+	printf '"probe":{"interval_ms":100,"timeout_ms":400},"gates":{"min_samples":5},"services":['
+	svc api exposed front; printf ,; svc web exposed front; printf ,; svc sick exposed back; printf ,
+	svc nightly job jobs
+	printf ']}\n'
+} > "$dir/c.json"
+journal="$dir/state/tui-hap.journal.jsonl"
+
+# green share of be_NAME, read from haproxy itself.
+share() {
+	python3 - "$dir/h.sock" "be_$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect(sys.argv[1])
+s.sendall(("show servers state %s\n" % sys.argv[2]).encode())
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b: break
+    data += b
+lines = data.decode().splitlines()
+head = next(l for l in lines if l.startswith("# be_id")).split()[1:]
+w = {}
+for l in lines:
+    f = l.split()
+    if len(f) == len(head) and not l.startswith("#"):
+        r = dict(zip(head, f)); w[r["srv_name"]] = int(r["srv_uweight"])
+print(round(100 * w["green"] / (w["green"] + w["blue"])) if w["green"] + w["blue"] else "zero")
+PY
+}
+expect_share() {	# LABEL SERVICE WANT (polls up to 5 s)
+	i=0
+	while [ $i -lt 50 ]; do
+		got=$(share "$2" 2>&1)
+		[ "$got" = "$3" ] && { ok "$1"; return; }
+		sleep 0.1; i=$((i + 1))
+	done
+	nok "$1" "be_$2: got $got, want $3"
+}
+all_state() { python3 - "$dir/h.sock" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect(sys.argv[1])
+s.sendall(b"show servers state\n")
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b: break
+    data += b
+# weights and admin state only: counters move on their own
+for l in data.decode().splitlines()[2:]:
+    f = l.split()
+    if len(f) > 8: print(f[1], f[3], f[5], f[6], f[7])
+PY
+}
+
+wait_for() {	# PATTERN: polls the pane (up to 8 s) until grep -E matches
+	i=0
+	while [ $i -lt 160 ]; do
+		T capture-pane -p > "$dir/screen" 2>/dev/null
+		grep -Eq -- "$1" "$dir/screen" && return 0
+		sleep 0.05; i=$((i + 1))
+	done
+	echo "waited for: $1"; cat "$dir/screen"; return 1
+}
+wait_gone() {
+	i=0
+	while [ $i -lt 100 ]; do
+		T capture-pane -p > "$dir/screen" 2>/dev/null
+		grep -Eq -- "$1" "$dir/screen" || return 0
+		sleep 0.05; i=$((i + 1))
+	done
+	echo "still there: $1"; cat "$dir/screen"; return 1
+}
+start() {	# start ARGS...: a fresh 100x30 tmux server running the binary
+	T kill-server 2>/dev/null
+	serial=$((serial + 1))
+	rm -f "$dir/rc"
+	T -f /dev/null start-server \; set -g remain-on-exit on \; new -d -x 100 -y 30 \
+		"env TERM=xterm-256color $BIN $*; rc=\$?; echo \$rc > $dir/rc; exit \$rc"
+}
+exited() {	# the program ended (within 8 s) with status $1
+	i=0
+	while [ $i -lt 160 ]; do
+		[ -s "$dir/rc" ] && { [ "$(cat "$dir/rc")" = "$1" ]; return; }
+		sleep 0.05; i=$((i + 1))
+	done
+	return 1
+}
+# A plan for the row the filter leaves: waits for the row's verdict first,
+# so gates judge real samples.
+pick() {	# NAME
+	T send-keys / "$1" Enter
+	wait_for "^[> ]$1 .*(pass|fail|marg)" >/dev/null
+}
+
+start -c "$dir/c.json"
+check "the console opens read-write and takes the lock" wait_for "\[RW\]"
+check "the weight is read from haproxy" wait_for "routers 1/1"
+
+pick web
+T send-keys G
+check "G opens a modal naming the service and its move" wait_for "web +0 -> +100 +toward G:green"
+check "the modal lists every gate with its result" wait_for "pass +green-health"
+check "jobs-first warns while the job is on blue" wait_for "warn +jobs-first"
+check "Cancel has the focus" wait_for "\[ Cancel: n / Esc \]"
+T send-keys Escape
+check "Esc cancels, saying nothing changed" wait_for "cancelled: nothing changed"
+sleep 0.5
+expect_share "after Esc haproxy still has web on blue" web 0
+check "nothing was journaled for the cancelled move" sh -c "! grep -q '\"service\":\"web\"' '$journal' 2>/dev/null"
+
+T send-keys G
+wait_for "toward G:green" >/dev/null
+T send-keys y
+check "y applies, and the result is shown" wait_for "plan p-[^ ]+ done"
+expect_share "haproxy now sends all of web to green" web 100
+check "the row shows weight 100" wait_for "web .*100"
+check "intent and outcome are journaled" sh -c "grep -q '\"type\":\"intent\".*\"service\":\"web\"' '$journal' && grep -q '\"type\":\"outcome\".*\"service\":\"web\".*\"result\":\"applied\"' '$journal'"
+
+T send-keys Enter
+check "the detail pane lists the gates of the next step" wait_for "gates for the next step \(100 -> [0-9]+\)"
+check "the detail pane shows the service's journal" wait_for "applied web 100 on"
+T send-keys Enter
+T send-keys Escape
+
+pick sick
+T send-keys G
+check "a failing green blocks: the modal says so" wait_for "block +green-health"
+check "the modal asks for 'force'" wait_for "type 'force'"
+T send-keys y
+sleep 0.5
+expect_share "y alone does not apply a blocked move" sick 0
+T send-keys BSpace f o r c e Space g r e e n Space i s Space f i n e Enter
+check "force and Enter apply the blocked move" wait_for "plan p-[^ ]+ done: 1 service applied"
+expect_share "haproxy sends sick to green after force" sick 100
+check "the forced move is journaled with its reason" grep -q '"forced":true,"reason":"green is fine"' "$journal"
+T send-keys Escape
+
+T send-keys R
+check "R asks to type rollback" wait_for "type 'rollback'"
+T send-keys r o l l Enter
+check "a wrong word is refused" wait_for "type 'rollback' exactly"
+expect_share "nothing rolled back on a wrong word" web 100
+T send-keys r o l l b a c k Enter
+check "the typed word rolls back" wait_for "plan p-[^ ]+ done: 2 services applied"
+expect_share "web back on blue" web 0
+expect_share "sick back on blue" sick 0
+T send-keys q
+check "q leaves with status 0" exited 0
+check "leaving lets go of the lock" sh -c "! grep -q pid '$dir/state/tui-hap.lock' 2>/dev/null || flock -n '$dir/state/tui-hap.lock' true"
+
+# Watch: read-only by construction. Every mutating key, y and typed words
+# too, leaves haproxy exactly as it was.
+before=$(all_state)
+start watch -c "$dir/c.json"
+check "watch opens read-only" wait_for "\[R\].*WATCH"
+check "watch shows the journal's recent events" wait_for "applied (web|sick) 0 on"
+for k in g b G B R y; do
+	T send-keys "$k"
+	sleep 0.1
+done
+T send-keys r o l l b a c k Enter f o r c e Enter
+sleep 1
+after=$(all_state)
+if [ "$before" = "$after" ]; then ok "watch with every mutating key changed nothing on haproxy"
+else nok "watch with every mutating key changed nothing on haproxy" "$before / $after"; fi
+check "watch flashed read-only" wait_for "read-only"
+T send-keys q
+check "watch leaves with status 0" exited 0
+finish

@@ -1,0 +1,173 @@
+/* events: tails the journal file for the screen. */
+#include "events.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+int events_init(struct events *ev, const char *path)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->path = path ? strdup(path) : NULL;
+	return ev->path ? 0 : -1;
+}
+
+void events_done(struct events *ev)
+{
+	free(ev->path);
+	ev->path = NULL;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+	return s ? s : "";
+}
+
+static void num(const cJSON *o, const char *k, char *out, size_t cap)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (cJSON_IsNumber(v))
+		snprintf(out, cap, "%d", v->valueint);
+	else
+		snprintf(out, cap, "?");
+}
+
+static void format_record(const cJSON *r, struct event *out)
+{
+	const char *type = str(r, "type"), *t = str(r, "time");
+	char from[8], to[8], found[8];
+	num(r, "from", from, sizeof from);
+	num(r, "to", to, sizeof to);
+	num(r, "found", found, sizeof found);
+	/* "2026-11-24T14:31:02.123Z": keep the clock. */
+	snprintf(out->time, sizeof out->time, "%.8s", strlen(t) >= 19 ? t + 11 : "--:--:--");
+	snprintf(out->service, sizeof out->service, "%s", str(r, "service"));
+	const char *svc = out->service[0] ? out->service : "-";
+	if (strcmp(type, "intent") == 0) {
+		bool forced = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "forced"));
+		out->bad = forced;
+		snprintf(out->text, sizeof out->text, "%s %s %s -> %s by %s%s%s",
+			 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "rollback")) ? "rollback" : "move",
+			 svc, from, to, str(r, "actor"), forced ? " FORCED: " : "",
+			 forced ? str(r, "reason") : "");
+	} else if (strcmp(type, "outcome") == 0) {
+		const char *res = str(r, "result");
+		out->bad = strcmp(res, "applied") != 0 && strcmp(res, "reconciled") != 0;
+		if (strcmp(res, "reconciled") == 0)
+			snprintf(out->text, sizeof out->text, "reconciled %s: router says %s", svc, found);
+		else
+			snprintf(out->text, sizeof out->text, "%s %s %s on %s%s%s", res, svc,
+				 strcmp(res, "reverted") == 0 ? from : to, str(r, "instance"),
+				 out->bad ? ": " : "", out->bad ? str(r, "error") : "");
+	} else if (strcmp(type, "reconcile") == 0) {
+		out->bad = true;
+		snprintf(out->text, sizeof out->text, "crash left %s unfinished; router says %s", svc, found);
+	} else {
+		out->bad = false;
+		const char *note = str(r, "note");
+		snprintf(out->text, sizeof out->text, "%s%s%s", type, *note ? ": " : "", note);
+	}
+}
+
+void events_format(const char *json_line, struct event *out)
+{
+	memset(out, 0, sizeof *out);
+	cJSON *r = cJSON_Parse(json_line);
+	if (!cJSON_IsObject(r)) {
+		snprintf(out->time, sizeof out->time, "--:--:--");
+		snprintf(out->text, sizeof out->text, "(a line that is not a record)");
+		out->bad = true;
+	} else {
+		format_record(r, out);
+	}
+	cJSON_Delete(r);
+}
+
+static void push(struct events *ev, const char *line)
+{
+	size_t slot = (ev->head + ev->n) % EVENTS_KEEP;
+	if (ev->n == EVENTS_KEEP)
+		ev->head = (ev->head + 1) % EVENTS_KEEP;
+	else
+		ev->n++;
+	events_format(line, &ev->ring[slot]);
+	ev->pushed++;
+}
+
+/* Splits buf into lines; an unfinished last line waits in partial. */
+static void take(struct events *ev, const char *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] != '\n') {
+			if (ev->n_partial + 1 < sizeof ev->partial)
+				ev->partial[ev->n_partial++] = buf[i];
+			continue;	/* an over-long line is cut, not lost in step */
+		}
+		ev->partial[ev->n_partial] = '\0';
+		if (ev->n_partial)
+			push(ev, ev->partial);
+		ev->n_partial = 0;
+	}
+}
+
+bool events_poll(struct events *ev)
+{
+	struct stat st;
+	if (!ev->path || stat(ev->path, &st) != 0) {
+		ev->readable = false;
+		return false;
+	}
+	if ((long long)st.st_size < ev->offset) {	/* replaced: start again */
+		ev->offset = 0;
+		ev->n_partial = 0;
+		ev->n = ev->head = 0;
+	}
+	if ((long long)st.st_size == ev->offset) {
+		ev->readable = true;
+		return false;
+	}
+	FILE *f = fopen(ev->path, "r");
+	if (!f) {
+		ev->readable = false;
+		return false;
+	}
+	ev->readable = true;
+	/* A long journal read for the first time: only its end matters. */
+	long long want = ev->offset;
+	if ((long long)st.st_size - want > 256 * 1024) {
+		want = (long long)st.st_size - 256 * 1024;
+		ev->n_partial = 0;
+	}
+	bool skip_first = want != ev->offset;
+	unsigned long before = ev->pushed;
+	char buf[16384];
+	if (fseeko(f, (off_t)want, SEEK_SET) == 0) {
+		size_t got;
+		while ((got = fread(buf, 1, sizeof buf, f)) > 0) {
+			size_t start = 0;
+			if (skip_first) {	/* we landed mid-line */
+				char *nl = memchr(buf, '\n', got);
+				if (!nl)
+					continue;
+				start = (size_t)(nl - buf) + 1;
+				skip_first = false;
+			}
+			take(ev, buf + start, got - start);
+			want += (long long)got;
+		}
+	}
+	ev->offset = want;
+	fclose(f);
+	return ev->pushed != before;
+}
+
+const struct event *events_recent(const struct events *ev, size_t k)
+{
+	if (k >= ev->n)
+		return NULL;
+	return &ev->ring[(ev->head + ev->n - 1 - k) % EVENTS_KEEP];
+}
