@@ -107,6 +107,19 @@ PY
 check "the table shows W% 25 for same" grep -Eq '^same +exposed +g1 +25 \|' "$dir/reh.txt"
 check "the table says REHEARSAL on a line of its own" grep -q '^\*\*\* REHEARSAL' "$dir/reh.txt"
 
+# The rehearsal driver seeds from the journal: one it cannot read leaves the
+# router unread, which status says and goes on (weights null, exit 0).
+mkdir -p "$dir/bad/st.journal.jsonl"
+sed "s#$dir/state#$dir/bad#" "$dir/c.json" > "$dir/cbad.json"
+"$BIN" status -c "$dir/cbad.json" --for 0 --json > "$dir/cbad.out" 2>"$dir/cbad.err"
+check "a router that cannot be opened is a warning, exit 0" test $? -eq 0
+check "it is named on stderr" grep -q '^warning: router not read: rehearsal driver' "$dir/cbad.err"
+check "and router up/total and weights are null" python3 -c "
+import json
+d = json.load(open('$dir/cbad.out'))
+assert d['router'] == {'driver': 'rehearsal', 'up': None, 'total': None}, d['router']
+assert all(x['weight'] is None for x in d['services'])"
+
 # --- The router: a fleet of two haproxy processes -----------------------------
 free_ports() {	# N: N distinct free ports on 127.0.0.1
 	python3 - "$1" <<'PY'
@@ -226,6 +239,19 @@ hset 2 "set server be_api/green weight 25"
 hstatus "haproxy: instances that disagree are drift naming both" '
 dt = s["api"]["drift"]["detail"]
 assert "h1.sock says 0" in dt and "h2.sock says" in dt, dt'
+
+# A journal that cannot be read (here a directory in its place): the router
+# is still read, drift against the journal is not judged, and it says so.
+mkdir -p "$dir/bad/hs.journal.jsonl"
+sed "s#$dir/hstate#$dir/bad#" "$dir/h.json" > "$dir/hbad.json"
+"$BIN" status -c "$dir/hbad.json" --for 0.3 --json > "$dir/hbad.out" 2>"$dir/hbad.err"
+check "an unreadable journal is a warning, exit 0" sh -c \
+	"grep -q '^warning: drift against the journal not checked: .*bad/hs.journal.jsonl' '$dir/hbad.err'"
+check "and the weights are still read" python3 -c "
+import json
+d = json.load(open('$dir/hbad.out'))
+assert [x['weight'] for x in d['services']] == [0, 0], d['services']
+assert d['router']['up'] == 2, d['router']"
 
 kill "$hapid2"; wait "$hapid2" 2>/dev/null
 hstatus "haproxy: a dead instance leaves status at exit 0 with 1 of 2 up" '
