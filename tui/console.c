@@ -131,9 +131,10 @@ int console_run(const char *config_path, const char *theme_name, bool watch)
 	c.watch = watch;
 	c.rehearsal = cfg->router.driver == DRIVER_REHEARSAL;
 	c.marked = calloc(cfg->n_services ? cfg->n_services : 1, sizeof *c.marked);
+	c.plan_pos = calloc(cfg->n_services ? cfg->n_services : 1, sizeof *c.plan_pos);
 	struct workers w = { 0 };
 	int rc = EXIT_FAILED;
-	if (!c.marked) {
+	if (!c.marked || !c.plan_pos) {
 		fprintf(stderr, "cutover: out of memory\n");
 		goto done;
 	}
@@ -168,6 +169,7 @@ done:
 	snapshot_done(&c.snap);
 	free(c.rows);
 	free(c.marked);
+	free(c.plan_pos);
 	model_done(&m);
 	config_free(cfg);
 	return rc;

@@ -62,6 +62,7 @@ struct console {
 	struct operate *op;		/* NULL: read-only, no way to a router */
 	struct executor_progress prog;	/* the last plan, as the executor tells it */
 	bool quit_when_done;
+	long *plan_pos;			/* per service: its place in the running plan, -1 */
 	uint64_t result_until_ms;
 	struct events events;		/* the journal's recent records */
 
@@ -99,6 +100,9 @@ void request_free(struct tui_request *req);
 /* Reads the executor's progress; true when it changed what is shown. */
 bool request_poll(struct console *c);
 bool request_running(const struct console *c);
+/* For a row while a plan applies: "busy" (applying now), "wait" (queued),
+ * "done" (handled); NULL otherwise. */
+const char *request_row_state(const struct console *c, size_t service);
 
 /* Recent journal events (watch's lower part, and the detail pane). */
 int events_draw(struct console *c, int y, int h, const char *service);

@@ -92,12 +92,25 @@ void request_submit(struct console *c, const struct tui_request *req, bool force
 		console_flash(c, "not applied: %s", err.msg);
 		return;
 	}
+	for (size_t i = 0; i < c->cfg->n_services; i++)
+		c->plan_pos[i] = -1;
+	for (size_t k = 0; k < req->plan.n_moves; k++)
+		c->plan_pos[req->plan.moves[k].service] = (long)k;
 	request_poll(c);
 }
 
 bool request_running(const struct console *c)
 {
 	return c->op && c->prog.running;
+}
+
+const char *request_row_state(const struct console *c, size_t service)
+{
+	if (c->snap.svc[service].busy)
+		return "busy";
+	if (!request_running(c) || !c->plan_pos || c->plan_pos[service] < 0)
+		return NULL;
+	return (size_t)c->plan_pos[service] < c->prog.done ? "done" : "wait";
 }
 
 bool request_poll(struct console *c)

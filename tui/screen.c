@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cutover/journal_targets.h"
 #include "draw.h"
 
 #define FRAME_MS 100		/* the getch timeout: a key shows within one frame */
@@ -279,7 +280,13 @@ int screen_loop(struct console *c)
 		uint64_t now = monotonic_ms();
 		if (now - c->owner_read_ms >= OWNER_MS)
 			read_owner(c);
-		dirty |= events_poll(&c->events);	/* one stat() when nothing is new */
+		if (events_poll(&c->events)) {	/* one stat() when nothing is new */
+			dirty = true;
+			/* Another process (or our executor) set weights: what
+			 * the journal says is the target drift is judged by. */
+			struct co_error err;
+			journal_seed_targets(c->events.path, c->cfg, c->model, &err);
+		}
 		if (request_poll(c)) {
 			dirty = true;
 			if (c->prog.finished)

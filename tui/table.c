@@ -95,8 +95,9 @@ static void service_row(struct console *c, int y, size_t i, bool sel, struct lay
 	} else {
 		x = draw_text(y, x, 11, ROLE_DIM, "   -     - ", false);
 	}
-	x = draw_text(y, x, 5, s->busy ? ROLE_WARN : draw_verdict_role(s->verdict),
-		      s->busy ? "busy" : draw_verdict_short(s->verdict), true);
+	const char *prog = request_row_state(c, i);
+	x = draw_text(y, x, 5, prog ? ROLE_WARN : draw_verdict_role(s->verdict),
+		      prog ? prog : draw_verdict_short(s->verdict), true);
 	draw_text(y, x, 1, ROLE_BAD, s->drift ? "!" : "", false);
 }
 
