@@ -154,7 +154,22 @@ pick() {	# NAME
 	wait_for "^[> ]$1 .*(pass|fail|marg)" >/dev/null
 }
 
+# A crash left an intent with no outcome: the console reconciles it first
+# and says so.
+mkdir -p "$dir/state" && chmod 700 "$dir/state"
+python3 - "$dir/state" <<'PY'
+import sys, json, hashlib
+jp = sys.argv[1] + "/tui-hap.journal.jsonl"; hp = sys.argv[1] + "/tui-hap.journal.head"
+rec = {"seq": 1, "time": "2026-11-24T00:00:00.000Z", "actor": "t@t", "type": "intent",
+       "plan": "p-crashed", "service": "web", "from": 0, "to": 50, "prev": "0" * 64}
+line = json.dumps(rec, separators=(",", ":")).encode()
+open(jp, "wb").write(line + b"\n")
+open(hp, "w").write(json.dumps({"seq": 1, "hash": hashlib.sha256(line).hexdigest()}))
+PY
 start -c "$dir/c.json"
+check "the console says what a crash left, before anything else" \
+	wait_for "recovered: plan p-crashed left service web unfinished; router says 0"
+check "the reconcile is journaled" grep -q '"type":"reconcile","plan":"p-crashed"' "$journal"
 check "the console opens read-write and takes the lock" wait_for "\[RW\]"
 check "the weight is read from haproxy" wait_for "routers 1/1"
 
@@ -168,7 +183,7 @@ T send-keys Escape
 check "Esc cancels, saying nothing changed" wait_for "cancelled: nothing changed"
 sleep 0.5
 expect_share "after Esc haproxy still has web on blue" web 0
-check "nothing was journaled for the cancelled move" sh -c "! grep -q '\"service\":\"web\"' '$journal' 2>/dev/null"
+check "nothing was journaled for the cancelled move" sh -c "! grep -q '\"type\":\"intent\".*\"service\":\"web\",\"from\":0,\"to\":100' '$journal'"
 
 T send-keys G
 wait_for "toward G:green" >/dev/null
