@@ -12,14 +12,18 @@
 
 struct layout {
 	int name, group, bar;
+	bool traffic;		/* room for the router's own figures */
 };
+
+#define TRAFFIC_W 30		/* " rt B:1234 G:1234 5xx B:100 G:100" less spaces */
 
 /* Fixed columns: mark 1, kind 2, weight 4, two sides of 14, delta 11,
  * verdict 5, drift 1 = 52; what is left goes to name, group and bar. */
 static struct layout layout_for(int w)
 {
-	int rem = w - 52;
 	struct layout l;
+	l.traffic = w >= 52 + 40 + TRAFFIC_W;
+	int rem = w - 52 - (l.traffic ? TRAFFIC_W : 0);
 	if (rem < 20)
 		rem = 20;
 	l.name = rem * 45 / 100;
@@ -50,6 +54,23 @@ static int side_cell(int y, int x, const char *tag, enum theme_role tagrole, con
 		x = draw_text(y, x, 9, ROLE_DIM, "   -   - ", false);
 	}
 	return x;
+}
+
+/* What the router itself saw: mean response time and 5xx share per side. */
+static void traffic_cell(int y, int x, const struct side_traffic *t, enum theme_role base)
+{
+	if (!t[SIDE_BLUE].known && !t[SIDE_GREEN].known) {
+		draw_text(y, x, TRAFFIC_W, ROLE_DIM, " rt -", true);
+		return;
+	}
+	x = draw_text(y, x, 4, base, " rt", true);
+	for (int sd = 0; sd < 2; sd++)
+		x = draw_fmt(y, x, 7, ROLE_NORMAL, "%s%4.0f ", sd == SIDE_BLUE ? "B:" : "G:",
+			     t[sd].known ? (t[sd].rtime_ms > 9999 ? 9999 : t[sd].rtime_ms) : 0);
+	x = draw_text(y, x, 4, base, "5xx", true);
+	for (int sd = 0; sd < 2; sd++)
+		x = draw_fmt(y, x, 6, t[sd].err5xx_pct > 0 ? ROLE_BAD : ROLE_NORMAL, "%s%3.0f ",
+			     sd == SIDE_BLUE ? "B:" : "G:", t[sd].known ? t[sd].err5xx_pct : 0);
 }
 
 static void service_row(struct console *c, int y, size_t i, bool sel, struct layout l)
@@ -98,7 +119,9 @@ static void service_row(struct console *c, int y, size_t i, bool sel, struct lay
 	const char *prog = request_row_state(c, i);
 	x = draw_text(y, x, 5, prog ? ROLE_WARN : draw_verdict_role(s->verdict),
 		      prog ? prog : draw_verdict_short(s->verdict), true);
-	draw_text(y, x, 1, ROLE_BAD, s->drift ? "!" : "", false);
+	x = draw_text(y, x, 1, ROLE_BAD, s->drift ? "!" : "", true);
+	if (l.traffic)
+		traffic_cell(y, x, s->traffic, base);
 }
 
 static void group_row(struct console *c, int y, size_t g, bool sel, struct layout l)
@@ -147,7 +170,9 @@ void table_draw(struct console *c, int y, int h)
 		x = draw_text(y, x, 14, ROLE_COLHEAD, "B:   p95 err%", true);
 		x = draw_text(y, x, 14, ROLE_COLHEAD, "G:   p95 err%", true);
 		x = draw_text(y, x, 11, ROLE_COLHEAD, "dp95    d%", true);
-		draw_text(y, x, COLS - x, ROLE_COLHEAD, "VERD !", true);
+		x = draw_text(y, x, 6, ROLE_COLHEAD, "VERD !", true);
+		if (l.traffic)
+			draw_text(y, x, COLS - x, ROLE_COLHEAD, " router: rt ms, 5xx %", true);
 	}
 	y++;
 	h--;
