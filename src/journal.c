@@ -30,61 +30,102 @@ struct journal {
 	off_t size;			/* file size after our last append */
 };
 
-/* What a scan of the file teaches about its end. */
-struct tail {
-	long long seq;
-	char hash[JOURNAL_HASH_HEX + 1];
-	long torn_line;			/* first non-record line after the last record */
-	bool last_nl;
-	bool any;
-	struct co_error *err;
-};
-
-static int tail_line(const struct jline *ln, void *ctx)
+/* Reads the whole file at fd into a NUL-terminated buffer of *len bytes. */
+static char *read_all(int fd, const char *path, off_t size, size_t *len, struct co_error *err)
 {
-	struct tail *t = ctx;
-	struct jrec r;
-	cJSON *rec = jrecord_parse(ln, &r, NULL, 0);
+	char *buf = malloc((size_t)size + 1);
+	size_t got = 0;
 
-	t->any = true;
-	t->last_nl = ln->has_nl;
-	if (!rec) {
-		if (!t->torn_line)
-			t->torn_line = ln->lineno;
-		return 0;
+	if (!buf) {
+		co_error_set(err, "%s: out of memory reading %lld bytes", path, (long long)size);
+		return NULL;
 	}
-	cJSON_Delete(rec);
-	t->seq = r.seq;
-	t->torn_line = 0;
-	if (jhash_hex(ln->buf, ln->len, t->hash) < 0) {
-		co_error_set(t->err, "line %ld: SHA-256 failed", ln->lineno);
-		return -1;
+	while (got < (size_t)size) {
+		ssize_t n = pread(fd, buf + got, (size_t)size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			co_error_set(err, "cannot read journal %s: %s", path, strerror(errno));
+			free(buf);
+			return NULL;
+		}
+		if (n == 0)
+			break;	/* cut short since the fstat: what is there is the file */
+		got += (size_t)n;
 	}
-	return 0;
+	buf[got] = '\0';
+	*len = got;
+	return buf;
 }
 
-/* Learns the last record and whether the end is torn. The whole file is
- * read rather than just its end: journals hold hundreds of records, and a
- * forward scan is the only way to know line numbers for the report. */
+/* Learns the last record and whether the end is torn: the last line that
+ * parses as a record gives seq and hash, and the first line after it (if
+ * any) is the torn line. Only lines from the end are parsed, back to the
+ * last record, so opening a journal of 100,000 records costs one read and
+ * a count of newlines, not a parse and a hash of each (a rollback opens
+ * it before anything else). Line numbers still count from the top. */
 static int journal_learn_tail(struct journal *j, long *torn_line, struct co_error *err)
 {
-	struct tail t = { .hash = JOURNAL_ZERO_HASH, .err = err };
 	struct stat st;
+	size_t len = 0;
 
-	/* Size first: should another process append during the scan, the
+	/* Size first: should another process append during the read, the
 	 * size we keep is short of the file and the next append reads again. */
 	if (fstat(j->fd, &st) < 0) {
 		co_error_set(err, "%s: %s", j->path, strerror(errno));
 		return -1;
 	}
-	if (jscan_path(j->path, tail_line, &t, err) < 0)
+	int fd = open(j->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		co_error_set(err, "cannot open journal %s: %s", j->path, strerror(errno));
 		return -1;
-	j->seq = t.seq;
-	memcpy(j->hash, t.hash, sizeof(j->hash));
-	*torn_line = t.torn_line;
-	j->need_nl = t.any && !t.last_nl;
+	}
+	char *buf = read_all(fd, j->path, st.st_size, &len, err);
+	close(fd);
+	if (!buf)
+		return -1;
+
+	long lines = 0;
+	for (const char *p = buf; (p = memchr(p, '\n', len - (size_t)(p - buf))); p++)
+		lines++;
+	bool last_nl = len > 0 && buf[len - 1] == '\n';
+	if (len > 0 && !last_nl)
+		lines++;	/* a last line without its newline */
+
+	j->seq = 0;
+	memcpy(j->hash, JOURNAL_ZERO_HASH, sizeof(j->hash));
+	*torn_line = lines > 0 ? 1 : 0;
+	size_t end = last_nl ? len - 1 : len;	/* the last line is buf[start, end) */
+	int rc = 0;
+	for (long lineno = lines; lineno >= 1; lineno--) {
+		size_t start = end;
+		while (start > 0 && buf[start - 1] != '\n')
+			start--;
+		char keep = buf[end];
+		buf[end] = '\0';
+		struct jline ln = { .buf = buf + start, .len = end - start,
+				    .has_nl = lineno < lines || last_nl, .lineno = lineno };
+		struct jrec r;
+		cJSON *rec = jrecord_parse(&ln, &r, NULL, 0);
+		if (rec) {
+			cJSON_Delete(rec);
+			j->seq = r.seq;
+			*torn_line = lineno < lines ? lineno + 1 : 0;
+			if (jhash_hex(ln.buf, ln.len, j->hash) < 0) {
+				co_error_set(err, "line %ld: SHA-256 failed", lineno);
+				rc = -1;
+			}
+			break;
+		}
+		buf[end] = keep;
+		if (start == 0)
+			break;
+		end = start - 1;	/* the newline before this line */
+	}
+	free(buf);
+	j->need_nl = len > 0 && !last_nl;
 	j->size = st.st_size;
-	return 0;
+	return rc;
 }
 
 static struct journal *journal_alloc(const char *state_dir, const char *release,
@@ -211,26 +252,27 @@ static int payload_copy(cJSON *rec, const cJSON *payload, struct co_error *err)
 	return 0;
 }
 
-/* The record's line, without newline, for seq/prev as j stands now. */
-static char *record_line(struct journal *j, const char *type, const char *plan,
-			 const cJSON *payload, struct co_error *err)
+/* The line of record number seq chained onto prev, without newline. */
+static char *record_line(const struct journal *j, long long seq, const char *prev,
+			 const struct journal_entry *en, struct co_error *err)
 {
 	char now[40];
 	cJSON *rec = cJSON_CreateObject();
 	char *line = NULL;
 
 	journal_time_iso(now, sizeof(now));
-	if (!rec || !cJSON_AddNumberToObject(rec, "seq", (double)(j->seq + 1)) ||
+	if (!rec || !cJSON_AddNumberToObject(rec, "seq", (double)seq) ||
 	    !cJSON_AddStringToObject(rec, "time", now) ||
 	    !cJSON_AddStringToObject(rec, "actor", j->actor) ||
-	    !cJSON_AddStringToObject(rec, "type", type) ||
-	    !(plan ? cJSON_AddStringToObject(rec, "plan", plan) : cJSON_AddNullToObject(rec, "plan"))) {
+	    !cJSON_AddStringToObject(rec, "type", en->type) ||
+	    !(en->plan ? cJSON_AddStringToObject(rec, "plan", en->plan)
+		       : cJSON_AddNullToObject(rec, "plan"))) {
 		co_error_set(err, "journal record: out of memory");
 		goto out;
 	}
-	if (payload_copy(rec, payload, err) < 0)
+	if (payload_copy(rec, en->payload, err) < 0)
 		goto out;
-	if (!cJSON_AddStringToObject(rec, "prev", j->hash) ||
+	if (!cJSON_AddStringToObject(rec, "prev", prev) ||
 	    !(line = cJSON_PrintUnformatted(rec)))
 		co_error_set(err, "journal record: out of memory");
 out:
@@ -284,9 +326,68 @@ out:
 	return rc;
 }
 
+/* A growing byte buffer for the lines of one batch. */
+struct lines {
+	char *buf;
+	size_t len, cap;
+};
+
+static int lines_add(struct lines *b, const char *p, size_t n)
+{
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n)
+			cap *= 2;
+		char *nb = realloc(b->buf, cap);
+		if (!nb)
+			return -1;
+		b->buf = nb;
+		b->cap = cap;
+	}
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+/* Builds the n records' lines, each chained onto the one before, into out
+ * (with the separating newline a torn tail needs first). On success seq
+ * and hash are those of the last line. */
+static int batch_lines(const struct journal *j, const struct journal_entry *v, size_t n,
+		       struct lines *out, long long *seq, char *hash, struct co_error *err)
+{
+	*seq = j->seq;
+	memcpy(hash, j->hash, JOURNAL_HASH_HEX + 1);
+	if (j->need_nl && lines_add(out, "\n", 1) < 0)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].type || !*v[i].type) {
+			co_error_set(err, "journal record %zu of %zu needs a type", i + 1, n);
+			return -1;
+		}
+		char *line = record_line(j, *seq + 1, hash, &v[i], err);
+		if (!line)
+			return -1;
+		size_t len = strlen(line);
+		int rc = lines_add(out, line, len) < 0 || lines_add(out, "\n", 1) < 0 ? -1 : 0;
+		if (rc == 0 && jhash_hex(line, len, hash) < 0) {
+			free(line);
+			co_error_set(err, "journal %s: SHA-256 failed", j->path);
+			return -1;
+		}
+		free(line);
+		if (rc < 0)
+			goto oom;
+		(*seq)++;
+	}
+	return 0;
+oom:
+	co_error_set(err, "journal record: out of memory");
+	return -1;
+}
+
 /* The part of an append done under both locks. */
-static int append_locked(struct journal *j, const char *type, const char *plan,
-			 const cJSON *payload, struct co_error *err)
+static int append_locked(struct journal *j, const struct journal_entry *v, size_t n,
+			 struct co_error *err)
 {
 	struct stat st;
 
@@ -300,23 +401,16 @@ static int append_locked(struct journal *j, const char *type, const char *plan,
 	if (st.st_size != j->size && journal_learn_tail(j, &torn, err) < 0)
 		return -1;
 
-	char *line = record_line(j, type, plan, payload, err);
-	if (!line)
-		return -1;
-	size_t len = strlen(line);
-	char *buf = malloc(len + 2);
-	if (!buf) {
-		free(line);
-		co_error_set(err, "journal record: out of memory");
+	struct lines b = { 0 };
+	long long seq;
+	char hash[JOURNAL_HASH_HEX + 1];
+	if (batch_lines(j, v, n, &b, &seq, hash, err) < 0) {
+		free(b.buf);
 		return -1;
 	}
-	/* One write() for the separating newline (after a torn tail), the
-	 * record and its newline: O_APPEND then places it whole at the end. */
-	size_t off = j->need_nl ? 1 : 0;
-	buf[0] = '\n';
-	memcpy(buf + off, line, len);
-	buf[off + len] = '\n';
-	int rc = write_all(j->fd, buf, off + len + 1);
+	/* One write() for the separating newline (after a torn tail) and every
+	 * record with its newline: O_APPEND then places them whole at the end. */
+	int rc = write_all(j->fd, b.buf, b.len);
 	if (rc < 0) {
 		co_error_set(err, "cannot write journal %s: %s", j->path, strerror(errno));
 		j->size = -1;	/* unknown now: the next append re-reads the tail */
@@ -327,19 +421,34 @@ static int append_locked(struct journal *j, const char *type, const char *plan,
 		j->broken = true;
 		rc = -1;
 	} else {
-		j->seq++;
-		j->size += (off_t)(off + len + 1);
+		j->seq = seq;
+		memcpy(j->hash, hash, sizeof(j->hash));
+		j->size += (off_t)b.len;
 		j->need_nl = false;
-		rc = jhash_hex(line, len, j->hash);
-		if (rc < 0) {
-			co_error_set(err, "journal %s: SHA-256 failed", j->path);
-			j->broken = true;	/* the chain cannot continue without it */
-		} else {
-			rc = head_write(j, err);
-		}
+		rc = head_write(j, err);
 	}
-	free(buf);
-	free(line);
+	free(b.buf);
+	return rc;
+}
+
+int journal_append_many(struct journal *j, const struct journal_entry *v, size_t n,
+			struct co_error *err)
+{
+	if (n == 0)
+		return 0;
+	pthread_mutex_lock(&j->mu);
+	int rc = -1;
+	if (j->broken) {
+		co_error_set(err, "journal %s is unusable after a failed fsync or hash: restart to re-read it", j->path);
+	} else if (flock(j->fd, LOCK_EX) < 0) {
+		/* Held only for this append, so other processes (each with their
+		 * own journal_open) keep one chain rather than forking it. */
+		co_error_set(err, "cannot lock journal %s: %s", j->path, strerror(errno));
+	} else {
+		rc = append_locked(j, v, n, err);
+		flock(j->fd, LOCK_UN);
+	}
+	pthread_mutex_unlock(&j->mu);
 	return rc;
 }
 
@@ -350,18 +459,6 @@ int journal_append(struct journal *j, const char *type, const char *plan,
 		co_error_set(err, "journal record needs a type");
 		return -1;
 	}
-	pthread_mutex_lock(&j->mu);
-	int rc = -1;
-	if (j->broken) {
-		co_error_set(err, "journal %s is unusable after a failed fsync or hash: restart to re-read it", j->path);
-	} else if (flock(j->fd, LOCK_EX) < 0) {
-		/* Held only for this append, so other processes (each with their
-		 * own journal_open) keep one chain rather than forking it. */
-		co_error_set(err, "cannot lock journal %s: %s", j->path, strerror(errno));
-	} else {
-		rc = append_locked(j, type, plan, payload, err);
-		flock(j->fd, LOCK_UN);
-	}
-	pthread_mutex_unlock(&j->mu);
-	return rc;
+	struct journal_entry en = { type, plan, payload };
+	return journal_append_many(j, &en, 1, err);
 }

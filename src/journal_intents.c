@@ -4,11 +4,52 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Every intent seen, in journal order; an outcome marks the ones it
+ * answers closed. A batched plan journals hundreds of intents before any
+ * outcome, so finding an outcome's intents by a walk over the open ones
+ * was quadratic: they are chained by a hash of (plan, service) instead. */
 struct intents {
 	struct journal_intent *v;
+	size_t *next;		/* per intent: the next in its hash chain, or NONE */
+	bool *closed;
 	size_t n, cap;
+	size_t *bucket;		/* nbucket chain heads, NONE when empty */
+	size_t nbucket;
 	bool oom;
 };
+
+#define NONE ((size_t)-1)
+
+static size_t key_hash(const char *plan, const char *service)
+{
+	size_t h = 14695981039346656037u;	/* FNV-1a */
+	for (const char *p = plan; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211u;
+	h = (h ^ 0xff) * 1099511628211u;	/* keeps ("ab","c") apart from ("a","bc") */
+	for (const char *p = service; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211u;
+	return h;
+}
+
+/* Keeps the chains at about one intent per bucket. */
+static int rehash(struct intents *s)
+{
+	size_t nb = s->nbucket ? s->nbucket * 2 : 64;
+	size_t *b = malloc(nb * sizeof(*b));
+	if (!b)
+		return -1;
+	for (size_t i = 0; i < nb; i++)
+		b[i] = NONE;
+	for (size_t i = 0; i < s->n; i++) {
+		size_t h = key_hash(s->v[i].plan, s->v[i].service) & (nb - 1);
+		s->next[i] = b[h];
+		b[h] = i;
+	}
+	free(s->bucket);
+	s->bucket = b;
+	s->nbucket = nb;
+	return 0;
+}
 
 static const char *field(const cJSON *rec, const char *name)
 {
@@ -29,11 +70,19 @@ static int add_intent(struct intents *s, const cJSON *rec, long line)
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
 		struct journal_intent *v = realloc(s->v, cap * sizeof(*v));
-		if (!v)
+		if (v)
+			s->v = v;
+		size_t *next = v ? realloc(s->next, cap * sizeof(*next)) : NULL;
+		if (next)
+			s->next = next;
+		bool *closed = next ? realloc(s->closed, cap * sizeof(*closed)) : NULL;
+		if (!closed)
 			return -1;
-		s->v = v;
+		s->closed = closed;
 		s->cap = cap;
 	}
+	if (s->n >= s->nbucket && rehash(s) < 0)
+		return -1;
 	struct journal_intent *it = &s->v[s->n];
 	it->plan = strdup(field(rec, "plan"));
 	it->service = strdup(field(rec, "service"));
@@ -44,27 +93,59 @@ static int add_intent(struct intents *s, const cJSON *rec, long line)
 		intent_done(it);
 		return -1;
 	}
+	size_t h = key_hash(it->plan, it->service) & (s->nbucket - 1);
+	s->next[s->n] = s->bucket[h];
+	s->bucket[h] = s->n;
+	s->closed[s->n] = false;
 	s->n++;
 	return 0;
 }
 
-/* Drops the open intents an outcome answers; keeps the others in order. */
+static void close_one(struct intents *s, size_t i)
+{
+	s->closed[i] = true;
+	cJSON_Delete(s->v[i].record);	/* the names stay for the chain walks */
+	s->v[i].record = NULL;
+}
+
+/* Marks closed the open intents an outcome answers. */
 static void close_intents(struct intents *s, const cJSON *outcome)
 {
 	const char *plan = field(outcome, "plan");
 	const char *service = field(outcome, "service");
-	size_t keep = 0;
 
+	if (!*service) {	/* the whole plan: rare, a walk is fine */
+		for (size_t i = 0; i < s->n; i++)
+			if (!s->closed[i] && strcmp(s->v[i].plan, plan) == 0)
+				close_one(s, i);
+		return;
+	}
+	if (!s->nbucket)
+		return;
+	for (size_t i = s->bucket[key_hash(plan, service) & (s->nbucket - 1)]; i != NONE;
+	     i = s->next[i])
+		if (!s->closed[i] && strcmp(s->v[i].plan, plan) == 0 &&
+		    strcmp(s->v[i].service, service) == 0)
+			close_one(s, i);
+}
+
+/* Frees the closed intents and keeps the open ones, in journal order. */
+static void keep_open(struct intents *s)
+{
+	size_t keep = 0;
 	for (size_t i = 0; i < s->n; i++) {
-		struct journal_intent *it = &s->v[i];
-		if (strcmp(it->plan, plan) == 0 &&
-		    (!*service || strcmp(it->service, service) == 0)) {
-			intent_done(it);
-			continue;
-		}
-		s->v[keep++] = *it;
+		if (s->closed[i])
+			intent_done(&s->v[i]);
+		else
+			s->v[keep++] = s->v[i];
 	}
 	s->n = keep;
+	free(s->next);
+	free(s->closed);
+	free(s->bucket);
+	s->next = s->bucket = NULL;
+	s->closed = NULL;
+	s->nbucket = 0;
 }
 
 static int intent_record(const cJSON *rec, long line, void *ctx)
@@ -89,6 +170,7 @@ int journal_open_intents(const char *path, struct journal_intent **out, size_t *
 
 	*out = NULL;
 	*n = 0;
+	keep_open(&s);
 	if (rc != 0 || s.oom) {
 		if (s.oom)
 			co_error_set(err, "%s: out of memory listing open intents", path);

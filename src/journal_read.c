@@ -101,11 +101,17 @@ int jhash_hex(const void *data, size_t len, char *hex)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
+	static const char digits[] = "0123456789abcdef";
 
 	if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n * 2 != JOURNAL_HASH_HEX)
 		return -1;
-	for (unsigned int i = 0; i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	/* By hand, not snprintf: opening a journal hashes every line, and
+	 * 32 snprintf calls per line were a tenth of a rollback's time. */
+	for (unsigned int i = 0; i < n; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[2 * n] = '\0';
 	return 0;
 }
 

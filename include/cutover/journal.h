@@ -58,6 +58,23 @@ int journal_set_actor(struct journal *j, const char *actor, struct co_error *err
 int journal_append(struct journal *j, const char *type, const char *plan,
 		   const cJSON *payload, struct co_error *err);
 
+/* One record of a batch for journal_append_many. */
+struct journal_entry {
+	const char *type;
+	const char *plan;		/* NULL: JSON null */
+	const cJSON *payload;		/* an object, or NULL */
+};
+
+/* Appends n records in order, each its own hash-chained line exactly as n
+ * journal_append calls would write them, but in one write() made durable
+ * by one fsync (and one head-file update): a plan's hundreds of intents
+ * cost one disk flush, not hundreds. A returned 0 means all n survive a
+ * crash. On -1 (err filled) none was appended, except after a failed
+ * write or fsync, where a crash may keep a prefix of whole lines and a
+ * torn last one (journal_verify names it). n == 0 is a no-op. */
+int journal_append_many(struct journal *j, const struct journal_entry *v, size_t n,
+			struct co_error *err);
+
 /* --- A release's state files (shared with the operator lock) ---------- */
 
 /* Creates dir and its missing parents with mode 0700. */

@@ -302,6 +302,127 @@ static void two_handles_on_one_journal_keep_one_chain(void **state)
 	assert_int_equal(r.last_seq, 10);
 }
 
+/* --- batches ------------------------------------------------------------------ */
+
+/* A batch: n records with payload {"i": k}, the types alternating. */
+static int append_batch(struct journal *j, size_t n, const char *bad_key, struct co_error *err)
+{
+	struct journal_entry v[8];
+	cJSON *p[8];
+
+	assert_true(n <= 8);
+	for (size_t k = 0; k < n; k++) {
+		p[k] = cJSON_CreateObject();
+		cJSON_AddNumberToObject(p[k], bad_key && k == n - 1 ? bad_key : "i", (double)k);
+		v[k] = (struct journal_entry){ k % 2 ? "outcome" : "intent", "p-batch", p[k] };
+	}
+	int rc = journal_append_many(j, v, n, err);
+	for (size_t k = 0; k < n; k++)
+		cJSON_Delete(p[k]);
+	return rc;
+}
+
+static void batch_append_chains_each_record_and_verifies(void **state)
+{
+	struct fx *f = *state;
+	struct seen s = { .n = 0 };
+	struct co_error err = { "" };
+	struct lines l;
+	char h[65];
+	struct journal *j = jopen(f);
+
+	append(j, "note", NULL, NULL);
+	assert_int_equal(append_batch(j, 5, NULL, &err), 0);
+	append(j, "note", NULL, NULL);
+	assert_int_equal(journal_last_seq(j), 7);
+	journal_close(j);
+
+	assert_int_equal(journal_read(f->path, collect, &s, &err), 0);
+	assert_int_equal(s.n, 7);
+	lines_load(f->path, &l);
+	assert_int_equal(l.n, 7);
+	for (size_t i = 1; i < 7; i++) {	/* each line its own link */
+		assert_int_equal(s.seq[i], (long long)i + 1);
+		sha256_hex(l.v[i - 1], h);
+		assert_string_equal(s.prev[i], h);
+	}
+	free(l.buf);
+	assert_string_equal(s.type[1], "intent");
+	assert_string_equal(s.type[2], "outcome");
+	struct journal_verify_result r = verify(f);
+	assert_true(r.ok);
+	assert_int_equal(r.records, 7);
+	assert_int_equal(r.last_seq, 7);
+	assert_true(r.head_found);
+	assert_int_equal(r.head_seq, 7);
+
+	j = jopen(f);	/* a reopen learns the batch's last record */
+	assert_int_equal(journal_last_seq(j), 7);
+	append(j, "note", NULL, NULL);
+	journal_close(j);
+	assert_true(verify(f).ok);
+}
+
+static void batch_with_a_bad_record_appends_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct co_error err = { "" };
+	struct journal *j = jopen(f);
+
+	append(j, "note", NULL, NULL);
+	long before = file_size(f->path);
+	assert_int_equal(append_batch(j, 4, "prev", &err), -1);
+	assert_non_null(strstr(err.msg, "reserved"));
+	struct journal_entry none = { NULL, NULL, NULL };
+	assert_int_equal(journal_append_many(j, &none, 1, &err), -1);
+	assert_int_equal(file_size(f->path), before);
+	assert_int_equal(journal_last_seq(j), 1);
+	assert_int_equal(journal_append_many(j, NULL, 0, &err), 0);	/* empty: a no-op */
+	assert_int_equal(append_batch(j, 3, NULL, &err), 0);
+	journal_close(j);
+	struct journal_verify_result r = verify(f);
+	assert_true(r.ok);
+	assert_int_equal(r.last_seq, 4);
+}
+
+static void batch_after_torn_tail_starts_a_new_line(void **state)
+{
+	struct fx *f = *state;
+	struct co_error err = { "" };
+
+	write_records(f, 3);
+	truncate_file(f->path, file_size(f->path) - 20);
+	struct journal *j = jopen(f);
+	assert_int_equal(journal_torn_line(j), 3);
+	assert_int_equal(journal_last_seq(j), 2);
+	assert_int_equal(append_batch(j, 4, NULL, &err), 0);
+	journal_close(j);
+	struct journal_verify_result r = verify(f);
+	assert_int_equal(r.fault, JOURNAL_OK);
+	assert_int_equal(r.torn_lines, 1);
+	assert_int_equal(r.first_torn_line, 3);
+	assert_int_equal(r.last_seq, 6);
+}
+
+static void open_finds_the_last_record_behind_several_torn_lines(void **state)
+{
+	struct fx *f = *state;
+
+	write_records(f, 4);
+	FILE *fp = fopen(f->path, "ab");
+	assert_non_null(fp);
+	fputs("not json\n{\"half\":\n\ntail", fp);	/* lines 5..8, the last without newline */
+	fclose(fp);
+	struct journal *j = jopen(f);
+	assert_int_equal(journal_last_seq(j), 4);
+	assert_int_equal(journal_torn_line(j), 5);
+	append(j, "note", NULL, NULL);
+	journal_close(j);
+	struct journal_verify_result r = verify(f);
+	assert_int_equal(r.fault, JOURNAL_OK);
+	assert_int_equal(r.last_seq, 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -317,6 +438,10 @@ int main(void)
 		T(reopen_after_missing_final_newline_keeps_the_record),
 		T(concurrent_appends_keep_seq_unique_and_chain_valid),
 		T(two_handles_on_one_journal_keep_one_chain),
+		T(batch_append_chains_each_record_and_verifies),
+		T(batch_with_a_bad_record_appends_nothing),
+		T(batch_after_torn_tail_starts_a_new_line),
+		T(open_finds_the_last_record_behind_several_torn_lines),
 	};
 	RUN_SUITE(tests);
 }
