@@ -3,6 +3,7 @@
  * `show servers state` sent after them is what proves they took. */
 #include "haproxy_apply.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,12 +153,14 @@ static int verify(const char *inst, const char *state, const struct plan *p, str
 	return rc;
 }
 
-/* Sends t[0..m) plus a `show servers state` on one connection. Every phase
- * reads the state back on the same line: HAProxy runs the commands of a
- * line in order and a weight takes effect at once, so the last answer is
- * the state after the sets, with no second connection and no window. */
+/* Sends t[0..m) on one connection, plus a `show servers state` when
+ * read_back (the last phase): HAProxy runs the commands of a line in order
+ * and a weight takes effect at once, so that last answer is the state after
+ * the sets, with no second connection and no window. An earlier phase
+ * skips it: its state would be read (2,000 servers: 160 KB) and dropped. */
 static int send_phase(const struct socket_conf *sock, uint64_t deadline, const struct plan *p,
-		      size_t from, size_t m, struct haproxy_reply *reply, struct co_error *err)
+		      size_t from, size_t m, bool read_back, struct haproxy_reply *reply,
+		      struct co_error *err)
 {
 	const char **cmds = calloc(m + 1, sizeof(*cmds));
 	if (!cmds) {
@@ -166,8 +169,9 @@ static int send_phase(const struct socket_conf *sock, uint64_t deadline, const s
 	}
 	for (size_t i = 0; i < m; i++)
 		cmds[i] = p->t[from + i].cmd;
-	cmds[m] = "show servers state";
-	int rc = haproxy_exchange(sock, deadline, cmds, m + 1, reply, err);
+	if (read_back)
+		cmds[m] = "show servers state";
+	int rc = haproxy_exchange(sock, deadline, cmds, m + (read_back ? 1 : 0), reply, err);
 	free(cmds);
 	if (rc < 0) {
 		/* The router may have run the line before the failure: say so. */
@@ -201,7 +205,8 @@ int haproxy_apply(const struct config *cfg, const struct socket_conf *sock, uint
 		if (m == 0)
 			continue;
 		haproxy_reply_done(&reply);
-		rc = send_phase(sock, deadline_ms, &p, bounds[phase], m, &reply, err);
+		bool last = phase == 1 || bounds[2] == bounds[1];
+		rc = send_phase(sock, deadline_ms, &p, bounds[phase], m, last, &reply, err);
 	}
 	if (rc == 0 && p.n > 0)
 		rc = verify(sock->text, reply.answer[reply.n - 1], &p, err);

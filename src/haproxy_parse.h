@@ -21,6 +21,7 @@ struct haproxy_server {
 struct haproxy_servers {
 	struct haproxy_server *items;
 	size_t n;
+	size_t *order;		/* items by (backend, server), for finds; may be NULL */
 };
 
 /* Parses the answer to `show servers state` (version line "1", "# names"
@@ -49,6 +50,7 @@ struct haproxy_stat {
 struct haproxy_stats {
 	struct haproxy_stat *items;
 	size_t n;
+	size_t *order;		/* items by (pxname, svname), for finds; may be NULL */
 };
 
 /* Parses the CSV answer to `show stat` (header "# pxname,svname,..."). */

@@ -375,6 +375,31 @@ static void refused_raise_withholds_the_drop_to_zero(void **state)
 	assert_int_equal(server_weight("be_static", "blue"), 100);
 }
 
+/* A rollback sends its whole plan as one batch: the zeros of every
+ * service wait until every raise of every service was accepted, so one
+ * refused raise (be_static) keeps be_web's blue from dropping to 0 too. */
+static void batch_withholds_every_zero_until_every_raise_took(void **state)
+{
+	(void)state;
+	struct instance_result res;
+	apply_ok(I_UNIX, S_WEB, 0);
+	struct weight_change two[] = { { S_WEB, 100 }, { S_STATIC, 100 } };
+	assert_int_equal(drv->apply(rt, I_UNIX, two, 2, &res), -1);
+	assert_contains(res.error, "static LB algorithm");
+	assert_contains(res.error, "sets to weight 0 withheld");
+	assert_int_equal(server_weight("be_web", "green"), 100);	/* raised in phase 1 */
+	assert_int_equal(server_weight("be_web", "blue"), 100);		/* its drop withheld */
+	assert_int_equal(server_weight("be_static", "blue"), 100);
+	/* Without the refusal the same batch shape goes through and reads back. */
+	struct weight_change back[] = { { S_WEB, 0 }, { S_API, 0 } };
+	assert_int_equal(drv->apply(rt, I_TCP, back, 2, &res), 0);
+	assert_true(res.ok);
+	assert_int_equal(server_weight("be_web", "green"), 0);
+	assert_int_equal(server_weight("be_web", "blue"), 100);
+	assert_int_equal(server_weight("be_api", "green1"), 0);
+	assert_int_equal(server_weight("be_api", "blue"), 200);	/* K = 2: one blue, two green */
+}
+
 static void missing_unix_socket_is_named_in_the_error(void **state)
 {
 	(void)state;
@@ -422,6 +447,7 @@ int main(void)
 		cmocka_unit_test(no_such_server_is_surfaced_verbatim_with_instance_and_command),
 		cmocka_unit_test(permission_denied_on_an_operator_socket_is_surfaced),
 		cmocka_unit_test(refused_raise_withholds_the_drop_to_zero),
+		cmocka_unit_test(batch_withholds_every_zero_until_every_raise_took),
 		cmocka_unit_test(missing_unix_socket_is_named_in_the_error),
 		cmocka_unit_test(stalled_listener_fails_within_the_timeout),
 	};
