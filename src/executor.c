@@ -1,10 +1,12 @@
 /* executor: applies confirmed plans on its own thread. For each move it
- * journals an intent (fsync'ed by journal_append) before anything changes,
- * applies the weight on every router instance, and journals one outcome per
- * instance. A move is all-or-nothing per service across the fleet: if an
- * instance fails, the instances that took the change get the old weight
- * back. A rollback plan is best effort: every instance is tried, and every
- * one that could not be reached is named. */
+ * journals an intent (fsync'ed) before anything changes, applies the weight
+ * on every router instance, and journals one outcome per instance. A move
+ * is all-or-nothing per service across the fleet: if an instance fails, the
+ * instances that took the change get the old weight back. A rollback plan
+ * is best effort and runs as one batch: every intent in one journal flush,
+ * then the whole plan in one apply per instance, all instances at once,
+ * then every outcome in one flush; every instance that could not be
+ * reached is named. */
 #include "cutover/executor.h"
 
 #include <pthread.h>
@@ -92,11 +94,10 @@ static cJSON *gates_json(const struct plan *p, size_t s)
 	return arr;
 }
 
-static int journal_intent(struct executor *e, const struct plan_move *mv)
+static cJSON *intent_json(const struct executor *e, const struct plan_move *mv)
 {
-	const char *name = e->m->cfg->services[mv->service].name;
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "service", name);
+	cJSON_AddStringToObject(o, "service", e->m->cfg->services[mv->service].name);
 	if (mv->from == WEIGHT_UNKNOWN)
 		cJSON_AddNullToObject(o, "from");
 	else
@@ -107,6 +108,13 @@ static int journal_intent(struct executor *e, const struct plan_move *mv)
 	cJSON_AddBoolToObject(o, "forced", e->forced);
 	if (e->reason[0])
 		cJSON_AddStringToObject(o, "reason", e->reason);
+	return o;
+}
+
+static int journal_intent(struct executor *e, const struct plan_move *mv)
+{
+	const char *name = e->m->cfg->services[mv->service].name;
+	cJSON *o = intent_json(e, mv);
 	struct co_error err;
 	int rc = journal_append(e->j, "intent", e->plan.id, o, &err);
 	cJSON_Delete(o);
@@ -118,8 +126,8 @@ static int journal_intent(struct executor *e, const struct plan_move *mv)
 	return 0;
 }
 
-static void journal_outcome(struct executor *e, const struct plan_move *mv, const char *result,
-			    const struct instance_result *res)
+static cJSON *outcome_json(const struct executor *e, const struct plan_move *mv,
+			   const char *result, const struct instance_result *res)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "service", e->m->cfg->services[mv->service].name);
@@ -132,7 +140,64 @@ static void journal_outcome(struct executor *e, const struct plan_move *mv, cons
 	cJSON_AddStringToObject(o, "instance", res->name);
 	if (!res->ok || strcmp(result, "applied") != 0)
 		cJSON_AddStringToObject(o, "error", res->error);
-	journal_note(e, "outcome", o);
+	return o;
+}
+
+static void journal_outcome(struct executor *e, const struct plan_move *mv, const char *result,
+			    const struct instance_result *res)
+{
+	journal_note(e, "outcome", outcome_json(e, mv, result, res));
+}
+
+/* Records of one type journaled together: payloads collected, then one
+ * journal_append_many (one fsync) for all of them. */
+struct batch {
+	struct journal_entry *v;
+	cJSON **payload;
+	size_t n, cap;
+	bool oom;
+};
+
+static void batch_add(struct batch *b, const char *type, const char *plan, cJSON *payload)
+{
+	if (!b->oom && b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		struct journal_entry *v = realloc(b->v, cap * sizeof(*v));
+		if (v)
+			b->v = v;
+		cJSON **pl = v ? realloc(b->payload, cap * sizeof(*pl)) : NULL;
+		if (pl)
+			b->payload = pl;
+		if (!v || !pl)
+			b->oom = true;
+		else
+			b->cap = cap;
+	}
+	if (b->oom || !payload) {
+		b->oom = true;
+		cJSON_Delete(payload);
+		return;
+	}
+	b->v[b->n] = (struct journal_entry){ type, plan, payload };
+	b->payload[b->n++] = payload;
+}
+
+/* Journals the batch and frees it. -1 with err when nothing was recorded. */
+static int batch_flush(struct executor *e, struct batch *b, struct co_error *err)
+{
+	int rc = 0;
+	if (b->oom) {
+		co_error_set(err, "out of memory building %zu journal records", b->n);
+		rc = -1;
+	} else {
+		rc = journal_append_many(e->j, b->v, b->n, err);
+	}
+	for (size_t i = 0; i < b->n; i++)
+		cJSON_Delete(b->payload[i]);
+	free(b->v);
+	free(b->payload);
+	memset(b, 0, sizeof(*b));
+	return rc;
 }
 
 static void instance_name(struct executor *e, size_t i, struct instance_result *res)
@@ -155,8 +220,8 @@ static void apply_one(struct executor *e, size_t ni, struct weight_change ch, si
 	(void)ni;
 }
 
-/* Returns true when the service reached its target everywhere (or, for a
- * rollback, wherever an instance could be reached). */
+/* A move of one service, all or nothing across the fleet. Returns true
+ * when the service reached its target everywhere. */
 static bool run_move(struct executor *e, const struct plan_move *mv)
 {
 	const struct config *cfg = e->m->cfg;
@@ -178,28 +243,21 @@ static bool run_move(struct executor *e, const struct plan_move *mv)
 		apply_one(e, ni, ch, i, &res[i]);
 		if (!res[i].ok) {
 			failed++;
-			if (!e->plan.rollback)
-				break;	/* all or nothing: put the others back */
+			break;	/* all or nothing: put the others back */
 		}
 	}
 	bool ok;
 	struct co_error err;
 	if (!failed) {
+		struct batch b = { 0 };
 		for (size_t i = 0; i < ni; i++)
-			journal_outcome(e, mv, "applied", &res[i]);
+			batch_add(&b, "outcome", e->plan.id, outcome_json(e, mv, "applied", &res[i]));
+		if (batch_flush(e, &b, &err) < 0)
+			result_add(e, "%s: applied, but the journal refused the outcomes: %s; ", name,
+				   err.msg);
 		model_set_target(e->m, mv->service, mv->to, &err);
 		model_set_weight(e->m, mv->service, mv->to, &err);
 		ok = true;
-	} else if (e->plan.rollback) {
-		for (size_t i = 0; i < ni; i++) {
-			journal_outcome(e, mv, res[i].ok ? "applied" : "failed", &res[i]);
-			if (!res[i].ok)
-				result_add(e, "%s: %s unreachable: %s; ", name, res[i].name,
-					   res[i].error);
-		}
-		model_set_target(e->m, mv->service, mv->to, &err);
-		model_set_weight(e->m, mv->service, mv->to, &err);
-		ok = false;
 	} else {
 		/* Which instance broke, and put back the ones before it. */
 		for (size_t i = 0; i < ni; i++) {
@@ -239,6 +297,168 @@ static bool run_move(struct executor *e, const struct plan_move *mv)
 	return ok;
 }
 
+/* --- rollback: the whole plan as one batch ---------------------------- */
+
+/* One instance's share of a batch, run on a thread of its own. */
+struct apply_task {
+	struct executor *e;
+	size_t instance;
+	const struct weight_change *ch;
+	size_t n;
+	struct instance_result res;
+};
+
+static void *apply_task_run(void *arg)
+{
+	struct apply_task *t = arg;
+	memset(&t->res, 0, sizeof(t->res));
+	if (t->e->drv->apply(t->e->r, t->instance, t->ch, t->n, &t->res) < 0)
+		t->res.ok = false;
+	instance_name(t->e, t->instance, &t->res);
+	return NULL;
+}
+
+/* Instances at once, at most: a fleet is a handful to a few dozen. */
+#define APPLY_PARALLEL 64
+
+/* Runs every task, up to APPLY_PARALLEL at once; a thread that cannot be
+ * made runs its task on this one. */
+static void apply_fleet(struct apply_task *t, size_t n)
+{
+	for (size_t start = 0; start < n; start += APPLY_PARALLEL) {
+		size_t k = n - start < APPLY_PARALLEL ? n - start : APPLY_PARALLEL;
+		pthread_t th[APPLY_PARALLEL];
+		bool made[APPLY_PARALLEL] = { false };
+		for (size_t i = 1; i < k; i++)
+			made[i] = pthread_create(&th[i], NULL, apply_task_run, &t[start + i]) == 0;
+		apply_task_run(&t[start]);
+		for (size_t i = 1; i < k; i++) {
+			if (made[i])
+				pthread_join(th[i], NULL);
+			else
+				apply_task_run(&t[start + i]);
+		}
+	}
+}
+
+/* Consecutive single-service failures, from the start, after which an
+ * instance whose batch failed counts as unreachable rather than as one
+ * that refused some services. */
+#define UNREACHABLE_AFTER 3
+
+/* After instance i refused the batch: best effort means every service it
+ * will take should still get there, so each is tried alone, in plan order.
+ * An instance that fails the first UNREACHABLE_AFTER of them is taken as
+ * unreachable (a dead socket costs a few fast refusals, not one per
+ * service), and the whole retry is bounded by twice the router timeout.
+ * per[k] gets each service's result; returns true if any went through. */
+static bool retry_singly(struct executor *e, size_t i, const struct weight_change *ch, size_t n,
+			 const struct instance_result *batch, struct instance_result *per)
+{
+	int tmo = e->m->cfg->router.timeout_ms > 0 ? e->m->cfg->router.timeout_ms : 2000;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	size_t k = 0, failed = 0;
+	bool any_ok = false;
+	for (; k < n; k++) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		long ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+		if (ms > 2L * tmo || (!any_ok && failed >= UNREACHABLE_AFTER))
+			break;
+		memset(&per[k], 0, sizeof(per[k]));
+		if (e->drv->apply(e->r, i, &ch[k], 1, &per[k]) < 0)
+			per[k].ok = false;
+		instance_name(e, i, &per[k]);
+		if (per[k].ok)
+			any_ok = true;
+		else
+			failed++;
+	}
+	for (; k < n; k++) {	/* never tried: the batch's failure stands for them */
+		per[k] = *batch;
+		per[k].ok = false;
+	}
+	return any_ok;
+}
+
+/* Names the instance's failure in the result: once per instance, not once
+ * per service, so a dead instance reads as one line for 1,000 services. */
+static void report_instance(struct executor *e, const struct apply_task *t,
+			    const struct instance_result *per, size_t n, bool reachable)
+{
+	if (!reachable) {
+		result_add(e, "%s unreachable: %s (%zu service%s not confirmed there); ", t->res.name,
+			   t->res.error, n, n == 1 ? "" : "s");
+		return;
+	}
+	size_t bad = 0, first = n;
+	for (size_t k = 0; k < n; k++)
+		if (!per[k].ok && bad++ == 0)
+			first = k;
+	if (bad)
+		result_add(e, "%s: %zu of %zu services failed (first %s: %s); ", t->res.name, bad, n,
+			   e->m->cfg->services[e->plan.moves[first].service].name, per[first].error);
+}
+
+static bool run_rollback(struct executor *e)
+{
+	size_t n = e->plan.n_moves, ni = e->drv->n_instances(e->r);
+	struct weight_change *ch = calloc(n ? n : 1, sizeof(*ch));
+	struct apply_task *t = calloc(ni ? ni : 1, sizeof(*t));
+	struct instance_result **per = calloc(ni ? ni : 1, sizeof(*per));
+	struct co_error err;
+	bool ok = false;
+	if (!ch || !t || !per) {
+		result_add(e, "out of memory; nothing changed; ");
+		goto out;
+	}
+	struct batch b = { 0 };
+	for (size_t k = 0; k < n; k++) {
+		ch[k] = (struct weight_change){ e->plan.moves[k].service, e->plan.moves[k].to };
+		batch_add(&b, "intent", e->plan.id, intent_json(e, &e->plan.moves[k]));
+	}
+	if (batch_flush(e, &b, &err) < 0) {
+		result_add(e, "journal refused the intents, nothing changed: %s; ", err.msg);
+		goto out;
+	}
+	for (size_t k = 0; k < n; k++)
+		model_set_busy(e->m, ch[k].service, true);
+	for (size_t i = 0; i < ni; i++)
+		t[i] = (struct apply_task){ .e = e, .instance = i, .ch = ch, .n = n };
+	apply_fleet(t, ni);
+	ok = true;
+	for (size_t i = 0; i < ni; i++) {
+		if (t[i].res.ok)
+			continue;
+		ok = false;
+		per[i] = calloc(n ? n : 1, sizeof(**per));
+		bool reachable = per[i] && retry_singly(e, i, ch, n, &t[i].res, per[i]);
+		report_instance(e, &t[i], per[i], n, reachable);
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct plan_move *mv = &e->plan.moves[k];
+		for (size_t i = 0; i < ni; i++) {
+			const struct instance_result *r = per[i] ? &per[i][k] : &t[i].res;
+			batch_add(&b, "outcome", e->plan.id,
+				  outcome_json(e, mv, r->ok ? "applied" : "failed", r));
+		}
+		/* Best effort: the model takes the target even where an instance
+		 * missed it, so the screen shows those as drift to chase. */
+		model_set_target(e->m, mv->service, mv->to, &err);
+		model_set_weight(e->m, mv->service, mv->to, &err);
+		model_set_busy(e->m, mv->service, false);
+	}
+	if (batch_flush(e, &b, &err) < 0)
+		result_add(e, "journal refused the outcomes: %s; ", err.msg);
+out:
+	for (size_t i = 0; per && i < ni; i++)
+		free(per[i]);
+	free(per);
+	free(t);
+	free(ch);
+	return ok;
+}
+
 static void *executor_main(void *arg)
 {
 	struct executor *e = arg;
@@ -250,11 +470,16 @@ static void *executor_main(void *arg)
 			break;
 		pthread_mutex_unlock(&e->lock);
 		bool all_ok = true;
-		for (size_t k = 0; k < e->plan.n_moves; k++) {
+		if (e->plan.rollback) {
+			all_ok = run_rollback(e);
+			pthread_mutex_lock(&e->lock);
+			e->prog.done = e->plan.n_moves;
+			pthread_mutex_unlock(&e->lock);
+		}
+		for (size_t k = 0; !e->plan.rollback && k < e->plan.n_moves; k++) {
 			if (!run_move(e, &e->plan.moves[k])) {
 				all_ok = false;
-				if (!e->plan.rollback)
-					break;	/* stop the plan at the first service that failed */
+				break;	/* stop the plan at the first service that failed */
 			}
 			pthread_mutex_lock(&e->lock);
 			e->prog.done = k + 1;

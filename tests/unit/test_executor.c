@@ -18,8 +18,24 @@ enum { S_API, S_NIGHTLY, N_SVC };
 struct router {
 	int w[2][N_SVC];
 	bool dead[2];
+	int refuse[2];		/* a service (1-based) the instance refuses, 0 none */
 	int applies;
+	size_t batch[8];	/* changes per apply call, in call order */
+	const char *journal;	/* when set, intents journaled before each apply */
+	int intents_seen[8];
 };
+
+static int count_in(const char *path, const char *needle)
+{
+	char line[2048];
+	FILE *fp = fopen(path, "r");
+	int n = 0;
+	while (fp && fgets(line, sizeof(line), fp))
+		n += strstr(line, needle) != NULL;
+	if (fp)
+		fclose(fp);
+	return n;
+}
 
 static size_t fake_n(const struct router *r) { (void)r; return 2; }
 
@@ -27,11 +43,23 @@ static int fake_apply(struct router *r, size_t i, const struct weight_change *c,
 		      struct instance_result *res)
 {
 	snprintf(res->name, sizeof(res->name), "inst%zu", i);
+	if (r->applies < 8) {
+		r->batch[r->applies] = n;
+		if (r->journal)
+			r->intents_seen[r->applies] = count_in(r->journal, "\"type\":\"intent\"");
+	}
 	r->applies++;
 	if (r->dead[i]) {
 		res->ok = false;
 		snprintf(res->error, sizeof(res->error), "connection refused");
 		return -1;
+	}
+	for (size_t k = 0; k < n; k++) {
+		if (r->refuse[i] == (int)c[k].service + 1) {	/* like a missing backend */
+			res->ok = false;
+			snprintf(res->error, sizeof(res->error), "No such backend.");
+			return -1;
+		}
 	}
 	for (size_t k = 0; k < n; k++)
 		r->w[i][c[k].service] = c[k].weight;
@@ -200,6 +228,95 @@ static void test_refusals(void **state)
 	assert_int_equal(count_lines(f, "green checked by hand"), 1);
 }
 
+/* A rollback of every service, from the weights the fleet holds now. */
+static void rollback_all(struct fx *f, struct plan *p, struct plan_move *mv)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->id, sizeof(p->id), "p-rb");
+	p->rollback = true;
+	for (size_t s = 0; s < N_SVC; s++) {
+		f->r.w[0][s] = f->r.w[1][s] = 100;
+		mv[s] = (struct plan_move){ s, 100, 0 };
+	}
+	p->moves = mv;
+	p->n_moves = N_SVC;
+}
+
+static void rollback_is_one_batch_per_instance_after_every_intent(void **state)
+{
+	struct fx *f = *state;
+	struct plan p;
+	struct plan_move mv[N_SVC];
+	struct executor_progress pr;
+	char path[128];
+	snprintf(path, sizeof(path), "%s/r1.journal.jsonl", f->dir);
+	f->r.journal = path;
+	rollback_all(f, &p, mv);
+	run(f, &p, &pr);
+	assert_true(pr.ok);
+	assert_int_equal(pr.done, N_SVC);
+	assert_int_equal(f->r.applies, 2);		/* one call per instance */
+	assert_int_equal(f->r.batch[0], N_SVC);		/* carrying every service */
+	assert_int_equal(f->r.batch[1], N_SVC);
+	assert_int_equal(f->r.intents_seen[0], N_SVC);	/* every intent durable first */
+	assert_int_equal(f->r.intents_seen[1], N_SVC);
+	for (size_t s = 0; s < N_SVC; s++) {
+		assert_int_equal(f->r.w[0][s], 0);
+		assert_int_equal(f->r.w[1][s], 0);
+	}
+	assert_int_equal(count_lines(f, "\"result\":\"applied\""), 2 * N_SVC);
+	struct snapshot sn = { 0 };
+	model_snapshot(&f->m, &sn);
+	for (size_t s = 0; s < N_SVC; s++) {
+		assert_int_equal(sn.svc[s].weight, 0);
+		assert_false(sn.svc[s].busy);
+	}
+	snapshot_done(&sn);
+	struct journal_verify_result vr;
+	struct co_error err;
+	assert_int_equal(journal_verify(path, &vr, &err), 0);
+	assert_true(vr.ok);
+	assert_int_equal(vr.records, 3 * N_SVC);
+}
+
+static void rollback_batch_names_an_unreachable_instance_once(void **state)
+{
+	struct fx *f = *state;
+	struct plan p;
+	struct plan_move mv[N_SVC];
+	struct executor_progress pr;
+	rollback_all(f, &p, mv);
+	f->r.dead[0] = true;
+	run(f, &p, &pr);
+	assert_false(pr.ok);
+	assert_non_null(strstr(pr.result, "inst0 unreachable: connection refused"));
+	assert_null(strstr(strstr(pr.result, "inst0") + 1, "inst0"));	/* once, not per service */
+	for (size_t s = 0; s < N_SVC; s++)
+		assert_int_equal(f->r.w[1][s], 0);	/* the live one still rolled back */
+	assert_int_equal(count_lines(f, "\"result\":\"failed\""), N_SVC);
+	assert_int_equal(count_lines(f, "\"result\":\"applied\""), N_SVC);
+	/* The batch, then a few single tries to tell dead from refusing: bounded. */
+	assert_true(f->r.applies <= 2 + N_SVC);
+}
+
+static void rollback_retries_singly_where_an_instance_refused_one_service(void **state)
+{
+	struct fx *f = *state;
+	struct plan p;
+	struct plan_move mv[N_SVC];
+	struct executor_progress pr;
+	rollback_all(f, &p, mv);
+	f->r.refuse[1] = S_NIGHTLY + 1;
+	run(f, &p, &pr);
+	assert_false(pr.ok);
+	assert_int_equal(f->r.w[1][S_API], 0);		/* best effort: the rest still went */
+	assert_int_equal(f->r.w[1][S_NIGHTLY], 100);
+	assert_int_equal(f->r.w[0][S_NIGHTLY], 0);
+	assert_non_null(strstr(pr.result, "inst1: 1 of 2 services failed (first nightly: No such backend.)"));
+	assert_int_equal(count_lines(f, "\"result\":\"failed\""), 1);
+	assert_int_equal(count_lines(f, "\"result\":\"applied\""), 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +324,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_all_or_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_best_effort, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(rollback_is_one_batch_per_instance_after_every_intent,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(rollback_batch_names_an_unreachable_instance_once,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(rollback_retries_singly_where_an_instance_refused_one_service,
+						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
