@@ -16,6 +16,7 @@
 #include "cutover/journal_targets.h"
 #include "cutover/lock.h"
 #include "cutover/plan.h"
+#include "cutover/probe_round.h"
 #include "cutover/prober.h"
 #include "cutover/router_poller.h"
 
@@ -273,6 +274,24 @@ static void probe_for_gates(struct move_run *mr, int max_ms)
 	prober_stop(p);
 }
 
+/* A rollback's only gate is blue health, and an emergency cannot wait the
+ * intervals the prober needs to call a side up: one round of blue probes,
+ * over the services the rollback will move (those not already at 0). */
+static void probe_blue_once(struct move_run *mr, const size_t *svc, size_t n)
+{
+	struct snapshot s = { 0 };
+	size_t *moving = malloc((n ? n : 1) * sizeof(*moving)), k = 0;
+	if (moving && model_snapshot(&mr->m, &s) >= 0)
+		for (size_t i = 0; i < n; i++)
+			if (s.svc[svc[i]].weight != 0)
+				moving[k++] = svc[i];
+	snapshot_done(&s);
+	if (!moving || probe_round_run(&mr->m, moving, k, SIDE_BLUE, 0, &mr->err) < 0)
+		fprintf(stderr, "warning: blue probes did not run (%s); blue health will say unknown\n",
+			moving ? mr->err.msg : "out of memory");
+	free(moving);
+}
+
 static void print_plan(const struct move_run *mr)
 {
 	const struct plan *p = &mr->plan;
@@ -399,8 +418,10 @@ static int run(struct move_run *mr, const struct move_opts *o, char **targets, s
 	} else if (plan_resolve_targets(mr->cfg, targets, n_targets, &svc, &n_svc, &mr->err) < 0) {
 		return -1;
 	}
-	/* A rollback must be fast: a short look at health, not a full window. */
-	probe_for_gates(mr, o->rollback ? 1000 : 3000);
+	if (o->rollback)
+		probe_blue_once(mr, svc, n_svc);
+	else
+		probe_for_gates(mr, 3000);
 	if (model_snapshot(&mr->m, &mr->snap) < 0) {
 		free(svc);
 		co_error_set(&mr->err, "out of memory");
