@@ -1,0 +1,202 @@
+#!/bin/sh
+# Rollback benchmark (issue 4): an emergency `cutover rollback --all --yes`
+# of 1,000 services on a fleet of 3 real haproxy processes, timed from exec
+# to exit (the command reads every weight back before it exits), beside the
+# floor: a bare C client (bench_rollback_floor.c) that sends the same
+# runtime-API commands to each instance in one batch, the way cutover's
+# driver sends them (one non-interactive line, "c1;c2;...;show servers
+# state"), all instances in parallel, and checks the read-back.
+#
+#   fleet    3 x `haproxy -W -db`, each with a unix admin socket and 1,000
+#            backends be_svcNNNN of one "blue" and one "green" server (no
+#            health checks: traffic is not what is measured).
+#   health   the service simulator serves svcNNNN/{blue,green}/health, so
+#            the rollback's one gate (blue up) is real and the plan has no
+#            blockers; the config keeps cutover's default probe settings.
+#   journal once, before the runs, `cutover move @all --to green --weight 50`
+#            moves every service through cutover itself (timed, for the
+#            record), so the release's journal holds what a real one would
+#            at that point (an intent and an outcome per instance for each
+#            service). Each cutover run starts from a copy of that state
+#            directory, so every run reads the same journal, not one grown
+#            by the runs before it.
+#   each run the fleet is put back at 50 % green by the floor client
+#            (untimed), then the floor or cutover puts all of it on blue;
+#            after each cutover run the floor's `check` confirms every
+#            weight on every instance reads blue 100 / green 0.
+#
+# Targets: cutover within 3x the floor and under 100 ms; a missed one is
+# marked MISSED. Exits 0 when it measured (targets missed or not), 1 when
+# it could not measure. The whole run takes about half a minute, most of it
+# the one-off move of 1,000 services.
+# Everything talks to 127.0.0.1 only; every process started here is stopped
+# by its PID on exit.
+# Env: BUILD, BIN (cutover binary), SIM, SERVICES (1000), INSTANCES (3),
+#      RUNS (5).
+BUILD=${BUILD:-build}
+if [ -z "$BIN" ]; then
+	if [ "$BUILD" = build ]; then BIN=./cutover; else BIN=$BUILD/cutover; fi
+fi
+SIM=${SIM:-$BUILD/cutover-sim}
+SERVICES=${SERVICES:-1000}
+INSTANCES=${INSTANCES:-3}
+RUNS=${RUNS:-5}
+export NO_PROXY='*' no_proxy='*'
+
+tmp=$(mktemp -d) || exit 1
+sim_pid=""
+hap_pids=""
+
+stop_pid() {	# pid: TERM, up to 5 s to go, then KILL; always reaped
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+	for p in $hap_pids; do stop_pid "$p"; done
+	stop_pid "$sim_pid"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() { echo "rollback bench: $*" >&2; exit 1; }
+
+[ -x "$BIN" ] || die "no cutover at $BIN (make all builds it)"
+[ -x "$SIM" ] || die "no simulator at $SIM (make all builds it)"
+command -v haproxy >/dev/null || die "haproxy is missing"
+
+floor=$BUILD/bench/bench_rollback_floor
+mkdir -p "$BUILD/bench"
+cc -std=c11 -O2 -g -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-o "$floor" tests/bench/bench_rollback_floor.c -pthread ||
+	die "cannot build $floor"
+
+"$SIM" --port 0 --host 127.0.0.1 --services "$SERVICES" --seed 1 \
+	--port-file "$tmp/port" 2>"$tmp/sim.log" &
+sim_pid=$!
+i=0
+while [ ! -s "$tmp/port" ]; do
+	kill -0 "$sim_pid" 2>/dev/null || { cat "$tmp/sim.log" >&2; sim_pid=""; die "simulator exited"; }
+	[ $i -lt 100 ] || die "simulator wrote no port file in 10 s"
+	sleep 0.1
+	i=$((i + 1))
+done
+port=$(cat "$tmp/port")
+
+socks=""
+n=1
+while [ "$n" -le "$INSTANCES" ]; do
+	awk -v dir="$tmp" -v n="$n" -v k="$SERVICES" -v p="$port" 'BEGIN {
+		printf "global\n\tstats socket %s/h%d.sock mode 600 level admin\n\tmaxconn 1000\n", dir, n
+		printf "defaults\n\tmode http\n\ttimeout connect 2s\n\ttimeout client 5s\n\ttimeout server 5s\n"
+		for (i = 0; i < k; i++)
+			printf "backend be_svc%04d\n\tserver blue 127.0.0.1:%d weight 100\n" \
+			       "\tserver green 127.0.0.1:%d weight 0\n", i, p, p
+	}' >"$tmp/h$n.cfg"
+	haproxy -W -db -f "$tmp/h$n.cfg" >"$tmp/h$n.log" 2>&1 &
+	hap_pids="$hap_pids $!"
+	socks="$socks $tmp/h$n.sock"
+	n=$((n + 1))
+done
+for s in $socks; do
+	i=0
+	while [ ! -S "$s" ]; do
+		[ $i -lt 100 ] || { cat "$tmp"/h*.log >&2; die "haproxy made no socket $s in 10 s"; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+done
+
+# The config: 1,000 services on the fleet, health on the simulator.
+{
+	printf '{"release":"bench","state_dir":"%s/state",' "$tmp"
+	printf '"router":{"driver":"haproxy","sockets":['
+	sep=""
+	for s in $socks; do printf '%s"%s"' "$sep" "$s"; sep=","; done
+	printf ']},"services":['
+	awk -v k="$SERVICES" -v p="$port" 'BEGIN {
+		for (i = 0; i < k; i++)
+			printf "%s{\"name\":\"svc%04d\",\"kind\":\"exposed\",\"group\":\"all\"," \
+			       "\"route\":{\"backend\":\"be_svc%04d\"}," \
+			       "\"blue\":{\"health\":\"http://127.0.0.1:%d/svc%04d/blue/health\"}," \
+			       "\"green\":{\"health\":\"http://127.0.0.1:%d/svc%04d/green/health\"}}", \
+			       i ? "," : "", i, i, p, i, p, i
+	}'
+	printf ']}\n'
+} >"$tmp/c.json"
+"$BIN" check -c "$tmp/c.json" >"$tmp/check.out" 2>&1 || { cat "$tmp/check.out" >&2; die "cutover check refused the config"; }
+
+echo "fleet: $INSTANCES haproxy ($(haproxy -v | head -1 | cut -d' ' -f3)) x $SERVICES backends; simulator on 127.0.0.1:$port; $(nproc 2>/dev/null || echo ?) cores"
+
+# shellcheck disable=SC2086 # $socks is a list of paths without blanks
+to_green() { "$floor" set --services "$SERVICES" --share 50 $socks || die "could not put the fleet at 50 % green"; }
+
+# shellcheck disable=SC2086
+"$floor" set --services "$SERVICES" --share 0 $socks || die "could not put the fleet on blue"
+echo "journal: cutover move @all --to green --weight 50 of $SERVICES services..."
+"$floor" time "$tmp/move" -- "$BIN" move -c "$tmp/c.json" @all --to green --weight 50 --yes \
+	>"$tmp/move.out" 2>&1 || { tail -5 "$tmp/move.out" >&2; die "cutover move failed"; }
+echo "  $(sed -n 's/^ms=\([0-9.]*\).*/\1/p' "$tmp/move") ms; journal of $(wc -l <"$tmp/state/bench.journal.jsonl") records"
+cp -a "$tmp/state" "$tmp/state.ready"
+
+r=1
+while [ "$r" -le "$RUNS" ]; do
+	to_green
+	# shellcheck disable=SC2086
+	"$floor" time "$tmp/floor.$r" -- "$floor" set --services "$SERVICES" --share 0 $socks ||
+		die "floor run $r failed"
+	to_green
+	rm -rf "$tmp/state"
+	cp -a "$tmp/state.ready" "$tmp/state"
+	"$floor" time "$tmp/cut.$r" -- "$BIN" rollback -c "$tmp/c.json" --all --yes \
+		>"$tmp/cut.$r.out" 2>&1
+	rc=$(sed -n 's/.*rc=//p' "$tmp/cut.$r")
+	[ "$rc" = 0 ] || { tail -5 "$tmp/cut.$r.out" >&2; die "cutover rollback run $r exited $rc"; }
+	grep -q "^applied: $SERVICES services applied" "$tmp/cut.$r.out" ||
+		{ tail -5 "$tmp/cut.$r.out" >&2; die "cutover rollback run $r did not apply all $SERVICES"; }
+	# shellcheck disable=SC2086
+	"$floor" check --services "$SERVICES" --share 0 $socks ||
+		die "after cutover run $r the fleet is not all on blue"
+	r=$((r + 1))
+done
+"$BIN" journal -c "$tmp/c.json" --verify >"$tmp/verify.out" 2>&1 ||
+	{ cat "$tmp/verify.out" >&2; die "the journal does not verify"; }
+
+stats() {	# prefix: "median best" of the runs' ms
+	for f in "$tmp/$1".[0-9]*; do
+		case $f in *.out) continue ;; esac
+		sed -n 's/^ms=\([0-9.]*\).*/\1/p' "$f"
+	done | sort -n | awk '{ v[NR] = $1 } END {
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%.1f %.1f", m, v[1] }'
+}
+set -- $(stats floor)
+f_med=$1 f_best=$2
+set -- $(stats cut)
+c_med=$1 c_best=$2
+mark() { if awk "BEGIN { exit !($1) }"; then echo "ok"; else echo "MISSED"; fi; }
+ratio=$(awk -v c="$c_med" -v f="$f_med" 'BEGIN { printf "%.1f", c / f }')
+rbest=$(awk -v c="$c_best" -v f="$f_best" 'BEGIN { printf "%.1f", c / f }')
+
+echo
+echo "rollback benchmark: $SERVICES services x $INSTANCES haproxy instances, $RUNS runs each, exec to exit"
+printf '%-44s %10s %10s\n' "" "median ms" "best ms"
+printf '%-44s %10s %10s\n' "floor (one batch per instance, in parallel)" "$f_med" "$f_best"
+printf '%-44s %10s %10s\n' "cutover rollback --all --yes" "$c_med" "$c_best"
+printf 'ratio cutover/floor: %sx median, %sx best (target <= 3x) %s\n' "$ratio" "$rbest" \
+	"$(mark "$c_med <= 3 * $f_med")"
+printf 'cutover under 100 ms (median): %s\n' "$(mark "$c_med < 100")"
+printf 'gates: %s of %s cutover runs had no blocker and blue up on all %s services (one probe round)\n' \
+	"$(grep -l '^0 blockers' "$tmp"/cut.*.out | wc -l)" "$RUNS" \
+	"$(grep -c 'pass  blue-health' "$tmp/cut.1.out")"
+echo "every cutover run read back blue 100 / green 0 on every instance (floor check);" \
+	"last run's $(cat "$tmp/verify.out")"
+exit 0
