@@ -18,6 +18,7 @@
 #include "cutover/plan.h"
 #include "cutover/probe_round.h"
 #include "cutover/prober.h"
+#include "cutover/recovery.h"
 #include "cutover/router_poller.h"
 
 struct move_opts {
@@ -192,56 +193,17 @@ static void weight_text(int w, char *out, size_t cap)
 		snprintf(out, cap, "%d", w);
 }
 
-/* Crash recovery: every intent without an outcome is reconciled against
- * what the router says now, journaled, and told before anything else. */
+/* Crash recovery, told before anything else (src/recovery.c). */
+static void print_recovered(const char *line, void *ctx)
+{
+	(void)ctx;
+	printf("%s\n", line);
+	fflush(stdout);
+}
+
 static int recover(struct move_run *mr)
 {
-	struct journal_intent *iv = NULL;
-	size_t n = 0;
-	if (journal_open_intents(journal_path(mr->j), &iv, &n, &mr->err) < 0)
-		return -1;
-	for (size_t k = 0; k < n; k++) {
-		long s = config_find_service(mr->cfg, iv[k].service);
-		struct router_merged mg = { .weight = WEIGHT_UNKNOWN };
-		if (s >= 0)
-			router_view_merge(&mr->view, (size_t)s, WEIGHT_UNKNOWN, false, &mg);
-		char wt[32];
-		weight_text(mg.weight, wt, sizeof(wt));
-		cJSON *to = cJSON_GetObjectItemCaseSensitive(iv[k].record, "to");
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "service", iv[k].service);
-		cJSON_AddNumberToObject(o, "intent_seq", (double)iv[k].seq);
-		if (cJSON_IsNumber(to))
-			cJSON_AddNumberToObject(o, "intended", to->valuedouble);
-		if (mg.weight == WEIGHT_UNKNOWN)
-			cJSON_AddNullToObject(o, "found");
-		else
-			cJSON_AddNumberToObject(o, "found", mg.weight);
-		cJSON_AddBoolToObject(o, "drift", mg.drift);
-		cJSON_AddStringToObject(o, "detail", mg.detail);
-		cJSON_AddNumberToObject(o, "instances_up", (double)mr->view.up);
-		const char *plan = iv[k].plan[0] ? iv[k].plan : NULL;
-		int rc = journal_append(mr->j, "reconcile", plan, o, &mr->err);
-		/* The outcome closes the intent, so the next start does not
-		 * recover it again. */
-		cJSON_DeleteItemFromObjectCaseSensitive(o, "intent_seq");
-		cJSON_AddStringToObject(o, "result", "reconciled");
-		if (rc == 0)
-			rc = journal_append(mr->j, "outcome", plan, o, &mr->err);
-		cJSON_Delete(o);
-		if (rc < 0) {
-			journal_intents_free(iv, n);
-			return -1;
-		}
-		printf("recovered: plan %s left service %s unfinished; router says %s%s%s\n",
-		       iv[k].plan[0] ? iv[k].plan : "(none)", iv[k].service, wt,
-		       mg.drift ? " (drift: " : "", mg.drift ? mg.detail : "");
-		if (mg.drift)
-			printf(")\n");
-	}
-	journal_intents_free(iv, n);
-	fflush(stdout);
-	return 0;
+	return recovery_run(mr->j, mr->cfg, &mr->view, print_recovered, NULL, &mr->err) < 0 ? -1 : 0;
 }
 
 /* Probes until every service has min_samples per side, or max_ms. */
