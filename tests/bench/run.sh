@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.." || exit 2
 BUILD=${BUILD:-build}
 SIM=${SIM:-$BUILD/cutover-sim}
 export BUILD SIM
-benches=${BENCH:-probe}
+benches=${BENCH:-probe frame watch}
 broken=""
 for b in $benches; do
 	if [ ! -f "tests/bench/$b.sh" ]; then
