@@ -131,6 +131,11 @@ int console_run(const char *config_path, const char *theme_name, bool watch)
 	c.watch = watch;
 	c.rehearsal = cfg->router.driver == DRIVER_REHEARSAL;
 	c.marked = calloc(cfg->n_services ? cfg->n_services : 1, sizeof *c.marked);
+	for (size_t i = 0; i < cfg->n_services; i++) {
+		int nl = (int)strlen(cfg->services[i].name), gl = (int)strlen(cfg->services[i].group);
+		c.name_max = nl > c.name_max ? nl : c.name_max;
+		c.group_max = gl > c.group_max ? gl : c.group_max;
+	}
 	c.plan_pos = calloc(cfg->n_services ? cfg->n_services : 1, sizeof *c.plan_pos);
 	struct workers w = { 0 };
 	int rc = EXIT_FAILED;
@@ -170,6 +175,9 @@ done:
 	free(c.rows);
 	free(c.marked);
 	free(c.plan_pos);
+	free(c.name_rank);
+	free(c.group_rank);
+	free(c.keys);
 	model_done(&m);
 	config_free(cfg);
 	return rc;

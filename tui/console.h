@@ -42,6 +42,13 @@ struct console {
 	struct lock_owner owner;
 	uint64_t owner_read_ms;
 
+	int name_max, group_max;	/* longest service and group names */
+	uint32_t *name_rank, *group_rank;	/* per service, for sorting (view.c) */
+	void *keys;			/* view.c's sort keys, in last build's order */
+	bool keys_built;		/* keys hold the rows of built_sort/built_filter */
+	enum sort_key built_sort;
+	char built_filter[64];
+	size_t built_rows;
 	size_t *rows;			/* service (or group) indices shown, in order */
 	size_t n_rows;
 	bool *marked;			/* per service */

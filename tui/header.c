@@ -29,7 +29,13 @@ static void groups_draw(struct console *c, int y, int x)
 			part += w > 0 && w < 100;
 		}
 		enum theme_role role = on == gc->n_members ? ROLE_OK : on || part ? ROLE_WARN : ROLE_NORMAL;
-		x = draw_fmt(y, x, COLS - x, role, " %s %zu/%zu", gc->name, on, gc->n_members);
+		char item[96];
+		int len = snprintf(item, sizeof item, " %s %zu/%zu", gc->name, on, gc->n_members);
+		if (len >= COLS - x) {	/* a cut item would read as a wrong count */
+			draw_text(y, x, COLS - x, ROLE_DIM, " ...", false);
+			break;
+		}
+		x = draw_text(y, x, COLS - x, role, item, false);
 	}
 }
 

@@ -15,29 +15,44 @@ struct layout {
 	bool traffic;		/* room for the router's own figures */
 };
 
-#define TRAFFIC_W 30		/* " rt B:1234 G:1234 5xx B:100 G:100" less spaces */
+#define TRAFFIC_W 34		/* " rt B:1234 G:1234 5xx B:100 G:100 " */
 
 /* Fixed columns: mark 1, kind 2, weight 4, two sides of 14, delta 11,
- * verdict 5, drift 1 = 52; what is left goes to name, group and bar. */
-static struct layout layout_for(int w)
+ * verdict 5, drift 1 = 52; what is left goes to name, group and bar, in
+ * that order: names tell rows apart, the bar only repeats the weight. */
+static struct layout layout_for(const struct console *c, int w)
 {
 	struct layout l;
-	l.traffic = w >= 52 + 40 + TRAFFIC_W;
-	int rem = w - 52 - (l.traffic ? TRAFFIC_W : 0);
-	if (rem < 20)
-		rem = 20;
-	l.name = rem * 45 / 100;
-	if (l.name > 28)
-		l.name = 28;
-	l.group = rem * 25 / 100;
-	if (l.group > 14)
-		l.group = 14;
-	l.bar = rem - l.name - l.group - 3;
+	int name_want = c->name_max > 28 ? 28 : c->name_max < 7 ? 7 : c->name_max;
+	int group_want = c->group_max > 14 ? 14 : c->group_max < 5 ? 5 : c->group_max;
+	/* The router's figures come after whole names, before the bar. */
+	l.traffic = w - 52 - 3 - TRAFFIC_W >= name_want + group_want;
+	int rem = w - 52 - (l.traffic ? TRAFFIC_W : 0) - 3;	/* three separators */
+	if (rem < 16)
+		rem = 16;
+	l.name = name_want < rem - 5 ? name_want : rem - 5;
+	l.group = group_want < rem - l.name ? group_want : rem - l.name;
+	l.bar = rem - l.name - l.group;
 	if (l.bar > 20)
 		l.bar = 20;
-	if (l.bar < 0)
+	if (l.bar < 4) {	/* too narrow to read: the number says it */
+		l.group += l.bar;
 		l.bar = 0;
+	}
 	return l;
+}
+
+/* A name too long for its column keeps its end, where names differ
+ * ("jobs-nightly-3" in 10 columns: "jobs-n~y-3"). */
+static int draw_name(int y, int x, int w, enum theme_role role, const char *name)
+{
+	int len = (int)strlen(name);
+	if (len <= w || w < 6)
+		return draw_text(y, x, w, role, name, true);
+	char buf[128];
+	int tail = w / 3, head = w - tail - 1;
+	snprintf(buf, sizeof buf, "%.*s~%s", head, name, name + len - tail);
+	return draw_text(y, x, w, role, buf, true);
 }
 
 static int side_cell(int y, int x, const char *tag, enum theme_role tagrole, const struct side_stats *st)
@@ -63,14 +78,19 @@ static void traffic_cell(int y, int x, const struct side_traffic *t, enum theme_
 		draw_text(y, x, TRAFFIC_W, ROLE_DIM, " rt -", true);
 		return;
 	}
+	/* A side that served no request has no figures, not zeros. */
+	bool seen[2] = { t[SIDE_BLUE].known && t[SIDE_BLUE].requests > 0,
+			 t[SIDE_GREEN].known && t[SIDE_GREEN].requests > 0 };
 	x = draw_text(y, x, 4, base, " rt", true);
 	for (int sd = 0; sd < 2; sd++)
-		x = draw_fmt(y, x, 7, ROLE_NORMAL, "%s%4.0f ", sd == SIDE_BLUE ? "B:" : "G:",
-			     t[sd].known ? (t[sd].rtime_ms > 9999 ? 9999 : t[sd].rtime_ms) : 0);
+		x = seen[sd] ? draw_fmt(y, x, 7, ROLE_NORMAL, "%s%4.0f ", sd == SIDE_BLUE ? "B:" : "G:",
+					t[sd].rtime_ms > 9999 ? 9999 : t[sd].rtime_ms)
+			     : draw_text(y, x, 7, ROLE_DIM, sd == SIDE_BLUE ? "B:   - " : "G:   - ", true);
 	x = draw_text(y, x, 4, base, "5xx", true);
 	for (int sd = 0; sd < 2; sd++)
-		x = draw_fmt(y, x, 6, t[sd].err5xx_pct > 0 ? ROLE_BAD : ROLE_NORMAL, "%s%3.0f ",
-			     sd == SIDE_BLUE ? "B:" : "G:", t[sd].known ? t[sd].err5xx_pct : 0);
+		x = seen[sd] ? draw_fmt(y, x, 6, t[sd].err5xx_pct > 0 ? ROLE_BAD : ROLE_NORMAL, "%s%3.0f ",
+					sd == SIDE_BLUE ? "B:" : "G:", t[sd].err5xx_pct)
+			     : draw_text(y, x, 6, ROLE_DIM, sd == SIDE_BLUE ? "B:  - " : "G:  - ", true);
 }
 
 static void service_row(struct console *c, int y, size_t i, bool sel, struct layout l)
@@ -88,8 +108,8 @@ static void service_row(struct console *c, int y, size_t i, bool sel, struct lay
 		x = draw_text(y, x, 1, ROLE_CHANGED, draw_utf8() ? "\u2022" : "+", true);
 	else
 		x = draw_text(y, x, 1, base, sel ? ">" : " ", true);
-	x = draw_text(y, x, l.name, changed ? ROLE_CHANGED : base, sc->name, true) + 1;
-	x = draw_text(y, x, l.group, sel ? base : ROLE_DIM, sc->group, true) + 1;
+	x = draw_name(y, x, l.name, changed ? ROLE_CHANGED : base, sc->name) + 1;
+	x = draw_name(y, x, l.group, sel ? base : ROLE_DIM, sc->group) + 1;
 	x = draw_text(y, x, 2, base, sc->kind == KIND_JOB ? "J" : "E", true);
 	if (l.bar > 0) {
 		draw_bar(y, x, l.bar, s->weight);
@@ -155,7 +175,7 @@ static void group_row(struct console *c, int y, size_t g, bool sel, struct layou
 
 void table_draw(struct console *c, int y, int h)
 {
-	struct layout l = layout_for(COLS);
+	struct layout l = layout_for(c, COLS);
 	draw_fill(y, ROLE_COLHEAD);
 	if (c->group_view) {
 		draw_fmt(y, 0, COLS, ROLE_COLHEAD, " %-*s %-*s weight on green (avg)", l.name, "GROUP", l.group, "SIZE");
