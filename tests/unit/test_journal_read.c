@@ -110,6 +110,63 @@ static void verify_detects_trailing_truncation_via_head(void **state)
 	assert_string_equal(r.why, "journal ends at seq 3 but head says 5");
 }
 
+/* The head file's bytes, to put back later as a crash would have left it. */
+static void head_save(const struct fx *f, char *buf, size_t cap)
+{
+	FILE *fp = fopen(f->head, "r");
+	assert_non_null(fp);
+	size_t n = fread(buf, 1, cap - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+}
+
+static void head_put(const struct fx *f, const char *text)
+{
+	FILE *fp = fopen(f->head, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* kill -9 between journal_append_many's flush and the head's rename: the
+ * head names the record before the batch, the whole batch is on disk. That
+ * is a crash, not tampering: the journal verifies. */
+static void verify_accepts_a_head_a_whole_batch_behind(void **state)
+{
+	struct fx *f = *state;
+	struct co_error err = { "" };
+	char head[256];
+	struct journal_entry batch[5];
+
+	write_records(f, 2);
+	head_save(f, head, sizeof(head));
+	for (size_t i = 0; i < 5; i++)
+		batch[i] = (struct journal_entry){ "intent", "p2", NULL };
+	struct journal *j = jopen(f);
+	assert_int_equal(journal_append_many(j, batch, 5, &err), 0);
+	journal_close(j);
+	head_put(f, head);
+	struct journal_verify_result r = verify(f);
+	assert_true(r.ok);
+	assert_int_equal(r.fault, JOURNAL_OK);
+	assert_int_equal(r.records, 7);
+	assert_int_equal(r.head_seq, 2);
+	assert_int_equal(r.last_seq, 7);
+}
+
+/* Behind is allowed only for a head that still vouches for its record. */
+static void verify_detects_a_head_behind_with_a_wrong_hash(void **state)
+{
+	struct fx *f = *state;
+
+	write_records(f, 5);
+	head_put(f, "{\"seq\":2,\"hash\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}\n");
+	struct journal_verify_result r = verify(f);
+	assert_false(r.ok);
+	assert_int_equal(r.fault, JOURNAL_HEAD);
+	assert_int_equal(r.bad_line, 2);
+}
+
 static void verify_detects_a_line_that_is_not_json(void **state)
 {
 	struct fx *f = *state;
@@ -224,6 +281,8 @@ int main(void)
 		T(verify_detects_reordered_lines),
 		T(verify_detects_a_torn_final_line),
 		T(verify_detects_trailing_truncation_via_head),
+		T(verify_accepts_a_head_a_whole_batch_behind),
+		T(verify_detects_a_head_behind_with_a_wrong_hash),
 		T(verify_detects_a_line_that_is_not_json),
 		T(verify_detects_a_record_without_chain_fields),
 		T(verify_detects_a_lost_head_file),
