@@ -539,6 +539,9 @@ while [ "$it" -le "$ITERS" ]; do
 	if [ $((it % 2)) -eq 0 ]; then next="rollback --all"; else
 		pick front back; g=$r; pick 1 5 25 50; next="move @$g --to green --weight $r"; fi
 	"$BIN" $next $C --yes >"$dir/rec.out" 2>&1; rc=$?
+	if grep -q "Sanitizer\|runtime error:" "$dir/rec.out"; then
+		nok "iteration $it: '$next' runs clean under the sanitizers" "$(cat "$dir/rec.out")"
+	fi
 	if grep -q "holds the lock" "$dir/rec.out"; then
 		lock_blocked=$((lock_blocked + 1))
 		nok "iteration $it: the dead process's lock does not block '$next'" "$(cat "$dir/rec.out")"
