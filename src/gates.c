@@ -82,7 +82,7 @@ static void health_gate(struct gate_list *gl, const struct snapshot *snap, size_
 	}
 }
 
-static void green_gates(struct gate_list *gl, const struct snapshot *snap, size_t s)
+static void green_gates(struct gate_list *gl, const struct snapshot *snap, size_t s, bool reapply)
 {
 	const struct config *cfg = snap->cfg;
 	const struct service_state *st = &snap->svc[s];
@@ -103,8 +103,11 @@ static void green_gates(struct gate_list *gl, const struct snapshot *snap, size_
 	else
 		add(gl, s, "green-errors", GATE_PASS, "green errors %.1f%% <= %.1f%%",
 		    g->error_pct, cfg->gates.max_error_rate_pct);
-	if (st->drift)
-		add(gl, s, "drift", GATE_BLOCK, "router drift: %s", st->drift_detail);
+	if (st->drift && reapply)	/* the drift is what this plan mends */
+		add(gl, s, "drift", GATE_PASS, "re-applying the journal's weight: %s", st->drift_detail);
+	else if (st->drift)
+		add(gl, s, "drift", GATE_BLOCK, "router drift: %s (cutover reapply sets the journal's weight again)",
+		    st->drift_detail);
 }
 
 /* Is service j (a job) at 100 once this plan has run? */
@@ -162,9 +165,11 @@ int gates_evaluate(const struct snapshot *snap, struct plan *p, struct co_error 
 			add(&gl, s, "weight-known", GATE_WARN,
 			    "current weight unknown: the router could not be read for it");
 		bool toward_green = mv->from == WEIGHT_UNKNOWN ? mv->to > 0 : mv->to > mv->from;
+		if (p->reapply && mv->from == mv->to)	/* instances disagree: judge its side */
+			toward_green = mv->to > 0;
 		if (toward_green) {
 			any_green = true;
-			green_gates(&gl, snap, s);
+			green_gates(&gl, snap, s, p->reapply);
 			if (snap->cfg->services[s].kind == KIND_EXPOSED)
 				jobs_first_gate(&gl, snap, s);
 		} else {

@@ -122,6 +122,8 @@ static int target_for(const struct snapshot *snap, size_t s, enum move_goal goal
 			return -1;
 		}
 		return weight;
+	case GOAL_JOURNAL:
+		return snap->svc[s].target_weight;	/* may be WEIGHT_UNKNOWN */
 	}
 	co_error_set(err, "unknown goal");
 	return -1;
@@ -147,6 +149,7 @@ int plan_build(const struct snapshot *snap, const size_t *services, size_t n,
 {
 	memset(out, 0, sizeof(*out));
 	make_id(out->id, sizeof(out->id));
+	out->reapply = goal == GOAL_JOURNAL;
 	out->moves = calloc(n ? n : 1, sizeof(*out->moves));
 	if (!out->moves) {
 		co_error_set(err, "out of memory building a plan");
@@ -167,10 +170,12 @@ int plan_build(const struct snapshot *snap, const size_t *services, size_t n,
 			if (snap->cfg->services[s].kind != kind)
 				continue;
 			int to = target_for(snap, s, goal, weight, err);
+			if (to == WEIGHT_UNKNOWN && goal == GOAL_JOURNAL)
+				continue;	/* never set: nothing to re-apply */
 			if (to < 0)
 				goto fail;
 			int from = snap->svc[s].weight;
-			if (from == to)
+			if (from == to && !(goal == GOAL_JOURNAL && snap->svc[s].drift))
 				continue;
 			out->moves[out->n_moves++] = (struct plan_move){ s, from, to };
 		}

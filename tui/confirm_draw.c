@@ -90,7 +90,7 @@ void confirm_draw(struct console *c)
 		draw_text(y0 + y, x0, w, ROLE_MODAL, "", true);
 	int y = y0;
 	draw_fmt(y++, x0 + 1, w - 2, ROLE_TITLE, " %s %zu service%s  plan %s ",
-		 p->rollback ? "Roll back to blue:" : "Move", p->n_moves, p->n_moves == 1 ? "" : "s", p->id);
+		 p->rollback ? "Roll back to blue:" : p->reapply ? "Re-apply the journal's weights:" : "Move", p->n_moves, p->n_moves == 1 ? "" : "s", p->id);
 	for (int k = 0; k < shown; k++)
 		body_line(c, (size_t)(c->modal_top + k), y + k, x0 + 2, w - 4);
 	y += shown;

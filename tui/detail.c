@@ -99,7 +99,8 @@ void detail_draw(struct console *c, int y, int h)
 		draw_fmt(y++, 1, COLS - 1, draw_verdict_role(s->verdict), "verdict %s: %s", verdict_name(s->verdict),
 			 s->reason[0] ? s->reason : "-");
 	if (y < end && s->drift)
-		draw_fmt(y++, 1, COLS - 1, ROLE_BAD, "drift: %s", s->drift_detail);
+		draw_fmt(y++, 1, COLS - 1, ROLE_BAD, "drift: %s%s", s->drift_detail,
+			 c->readonly ? "" : "  (A re-applies the journal's weight)");
 	y += gates_lines(c, i, y, end);
 	if (y < end)
 		events_draw(c, y, end - y, sc->name);

@@ -15,17 +15,19 @@ static enum move_goal goal_of(enum tui_req r)
 	case REQ_STEP_GREEN: return GOAL_STEP_GREEN;
 	case REQ_STEP_BLUE: return GOAL_STEP_BLUE;
 	case REQ_ALL_GREEN: return GOAL_GREEN;
+	case REQ_REAPPLY: return GOAL_JOURNAL;
 	default: return GOAL_BLUE;
 	}
 }
 
 /* The marked services, else the group under the cursor in group view,
- * else the service under the cursor; R takes every service. */
+ * else the service under the cursor; R and A take every service (the
+ * planner keeps, for A, those that drifted). */
 static size_t choose(const struct console *c, enum tui_req r, size_t *out)
 {
 	const struct config *cfg = c->cfg;
 	size_t n = 0;
-	if (r == REQ_ROLLBACK) {
+	if (r == REQ_ROLLBACK || r == REQ_REAPPLY) {
 		for (size_t i = 0; i < cfg->n_services; i++)
 			out[n++] = i;
 	} else if (c->n_marked) {
@@ -67,7 +69,8 @@ void request_plan(struct console *c, enum tui_req r)
 	req.plan.rollback = r == REQ_ROLLBACK;
 	if (req.plan.n_moves == 0) {
 		console_flash(c, "nothing to change: %s",
-			      n ? "already there (or the weight is not read yet)" : "no service chosen");
+			      r == REQ_REAPPLY ? "no router drifted from the journal"
+			      : n ? "already there (or the weight is not read yet)" : "no service chosen");
 		request_free(&req);
 		return;
 	}

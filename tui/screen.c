@@ -190,6 +190,7 @@ static void do_request(struct console *c, enum tui_req r, int page)
 		break;
 	case REQ_READONLY: console_flash(c, "read-only: this screen changes nothing"); break;
 	case REQ_STEP_GREEN: case REQ_STEP_BLUE: case REQ_ALL_GREEN: case REQ_ALL_BLUE: case REQ_ROLLBACK:
+	case REQ_REAPPLY:
 		request_plan(c, r);
 		break;
 	default: break;

@@ -14,6 +14,8 @@ enum move_goal {
 	GOAL_STEP_GREEN,	/* next value of cfg->steps above the weight */
 	GOAL_STEP_BLUE,		/* next value of cfg->steps below it, else 0 */
 	GOAL_WEIGHT,		/* exactly the given weight */
+	GOAL_JOURNAL,		/* back to what the journal last set, where the
+				 * router drifted from it (a reload lost it) */
 };
 
 enum gate_level { GATE_PASS, GATE_WARN, GATE_BLOCK };
@@ -36,6 +38,7 @@ struct plan_move {
 struct plan {
 	char id[40];		/* ties journal intents to outcomes */
 	bool rollback;		/* toward blue as an emergency: best effort everywhere */
+	bool reapply;		/* GOAL_JOURNAL: drift is the reason, not a blocker */
 	struct plan_move *moves;
 	size_t n_moves;
 	struct gate_result *gates;
@@ -50,7 +53,9 @@ int plan_resolve_targets(const struct config *cfg, char *const *targets, size_t 
 			 size_t **out, size_t *n_out, struct co_error *err);
 
 /* Builds moves toward the goal for the given services (a service already at
- * its target is left out) and evaluates every gate. A job asked for a
+ * its target is left out; for GOAL_JOURNAL, so is one the journal never set,
+ * and one with drift between instances is kept even when the first instance
+ * agrees) and evaluates every gate. A job asked for a
  * weight other than 0/100 is an error naming it. */
 int plan_build(const struct snapshot *snap, const size_t *services, size_t n,
 	       enum move_goal goal, int weight, struct plan *out, struct co_error *err);

@@ -24,6 +24,7 @@
 struct move_opts {
 	const char *config;
 	bool rollback;
+	bool reapply;
 	bool all;
 	bool yes;
 	bool force;
@@ -63,6 +64,11 @@ static int usage(const char *cmd, FILE *out, int rc)
 			" [--force --reason TEXT]\n"
 			"Puts services or @groups (or every service) back on blue, fast and\n"
 			"best effort on every router instance.\n");
+	else if (strcmp(cmd, "reapply") == 0)
+		fprintf(out, "usage: cutover reapply [-c FILE] (TARGET...|--all) [--yes]"
+			" [--force --reason TEXT]\n"
+			"Sets the weight the journal last recorded again, on every instance, for\n"
+			"services whose router drifted from it (a reload without a state file).\n");
 	else
 		fprintf(out, "usage: cutover move [-c FILE] TARGET... --to green|blue"
 			" [--weight N | --step]\n"
@@ -107,6 +113,8 @@ static int parse(int argc, char **argv, struct move_opts *o)
 	long w;
 	int c;
 	o->rollback = strcmp(cmd, "rollback") == 0;
+	o->reapply = strcmp(cmd, "reapply") == 0;
+	bool fixed_goal = o->rollback || o->reapply;	/* no --to, --weight, --step */
 	/* 0, not 1: glibc then forgets main's '+' (stop at the first
 	 * non-option), so TARGETs and options may come in any order. */
 	optind = 0;
@@ -114,7 +122,7 @@ static int parse(int argc, char **argv, struct move_opts *o)
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 't':
-			if (o->rollback)
+			if (fixed_goal)
 				return usage(cmd, stderr, EXIT_USAGE);
 			if (strcmp(optarg, "green") == 0)
 				o->goal = GOAL_GREEN;
@@ -128,7 +136,9 @@ static int parse(int argc, char **argv, struct move_opts *o)
 			break;
 		case 'w':
 			w = strtol(optarg, &end, 10);
-			if (o->rollback || *end || end == optarg || w < 0 || w > 100) {
+			if (fixed_goal)
+				return usage(cmd, stderr, EXIT_USAGE);
+			if (*end || end == optarg || w < 0 || w > 100) {
 				fprintf(stderr, "cutover %s: --weight takes 0 to 100, not '%s'\n", cmd, optarg);
 				return EXIT_USAGE;
 			}
@@ -136,13 +146,13 @@ static int parse(int argc, char **argv, struct move_opts *o)
 			o->have_weight = true;
 			break;
 		case 's':
-			if (o->rollback)
+			if (fixed_goal)
 				return usage(cmd, stderr, EXIT_USAGE);
 			o->step = true;
 			break;
 		case 'a':
-			if (!o->rollback) {
-				fprintf(stderr, "cutover move: --all is for rollback\n");
+			if (!fixed_goal) {
+				fprintf(stderr, "cutover move: --all is for rollback and reapply\n");
 				return EXIT_USAGE;
 			}
 			o->all = true;
@@ -154,10 +164,10 @@ static int parse(int argc, char **argv, struct move_opts *o)
 		default: return usage(cmd, stderr, EXIT_USAGE);
 		}
 	}
-	if (o->rollback) {
-		o->goal = GOAL_BLUE;
+	if (fixed_goal) {
+		o->goal = o->rollback ? GOAL_BLUE : GOAL_JOURNAL;
 		if (o->all == (optind < argc)) {
-			fprintf(stderr, "cutover rollback: name TARGETs or --all (not both)\n");
+			fprintf(stderr, "cutover %s: name TARGETs or --all (not both)\n", cmd);
 			return EXIT_USAGE;
 		}
 	} else {
@@ -395,7 +405,8 @@ static int run(struct move_run *mr, const struct move_opts *o, char **targets, s
 		return -1;
 	mr->plan.rollback = o->rollback;
 	if (mr->plan.n_moves == 0) {
-		printf("nothing to do: every service named is already at its target\n");
+		printf(o->reapply ? "nothing to do: no service named has drifted from the journal\n"
+				  : "nothing to do: every service named is already at its target\n");
 		if (o->rollback && mr->view.up < mr->view.n_instances) {
 			/* A rollback vouches for the whole fleet: say who it could not see. */
 			char names[400] = "";
@@ -470,6 +481,11 @@ int cmd_move(int argc, char **argv)
 }
 
 int cmd_rollback(int argc, char **argv)
+{
+	return cmd_move_common(argc, argv);
+}
+
+int cmd_reapply(int argc, char **argv)
 {
 	return cmd_move_common(argc, argv);
 }

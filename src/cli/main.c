@@ -18,6 +18,7 @@ const struct command cli_commands[] = {
 	{ "check", cmd_check, "validate a config file and list every problem" },
 	{ "move", cmd_move, "move services or @groups toward green or blue" },
 	{ "rollback", cmd_rollback, "put services, @groups or --all back on blue" },
+	{ "reapply", cmd_reapply, "set the journal's weights again where a router lost them" },
 	{ "journal", cmd_journal, "print or --verify the release journal" },
 	{ NULL, NULL, NULL },
 };

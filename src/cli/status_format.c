@@ -255,7 +255,8 @@ void status_print_table(FILE *out, const struct snapshot *snap, double probed_s)
 		any_drift |= snap->svc[i].drift;
 	}
 	if (any_drift)
-		fprintf(out, "W%% ~ marks DRIFT: the router differs from the journal or across instances\n");
+		fprintf(out, "W%% ~ marks DRIFT: the router differs from the journal or across instances;\n"
+			     "  cutover reapply SERVICE (or --all) sets the journal's weight again\n");
 	for (size_t i = 0; i < snap->n; i++)
 		for (int s = 0; s < 2; s++)
 			if (cfg->services[i].side[s].insecure)

@@ -167,6 +167,19 @@ expect_out "drift against the journal blocks a move toward green" 1 "block +drif
 expect_out "rollback goes through despite the drift" 0 "applied" "$BIN" rollback $C web --yes
 expect_share "web back on blue" 2 be_web 0
 
+# 5c. A reload without a state file loses runtime weights: the journal
+# says 50, both instances say 0 again. reapply sets the journal's weight
+# again (drift is its reason, not a blocker) and then finds nothing to do.
+"$BIN" move $C web --to green --weight 50 --yes >/dev/null 2>&1
+for n in 1 2; do hset $n "set server be_web/green weight 0"; hset $n "set server be_web/blue weight 100"; done
+expect_out "reapply names the drifted service and puts the journal's weight back" 0 "web \(exposed\): 0 -> 50" \
+	"$BIN" reapply $C --all --yes
+expect_share "web at 50 again on instance 1" 1 be_web 50
+expect_share "web at 50 again on instance 2" 2 be_web 50
+expect_out "a second reapply has nothing to do" 0 "no service named has drifted" "$BIN" reapply $C --all --yes
+expect_out "reapply takes no --weight" 2 "usage" "$BIN" reapply $C web --weight 5
+"$BIN" rollback $C web --yes >/dev/null 2>&1
+
 # 6. Two moves at once: the second is refused, naming the holder.
 "$BIN" move -c "$dir/slow.json" api --to green --weight 5 --yes >"$dir/first.out" 2>&1 &
 first=$!

@@ -221,6 +221,20 @@ T send-keys r o l l b a c k Enter
 check "the typed word rolls back" wait_for "plan p-[^ ]+ done: 2 services applied"
 expect_share "web back on blue" web 0
 expect_share "sick back on blue" sick 0
+# A reload lost a weight (here: set behind cutover's back): drift, and A
+# puts the journal's weight back.
+python3 - "$dir/h.sock" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect(sys.argv[1])
+s.sendall(b"set server be_web/green weight 30\n"); s.recv(4096)
+PY
+check "a weight changed behind cutover's back shows as drift" wait_for "^ web .* !"
+T send-keys A
+check "A opens a re-apply modal naming the drifted service" wait_for "Re-apply the journal's weights: 1 service"
+check "the modal shows the way back to the journal's weight" wait_for "web +23 -> +0"
+T send-keys y
+check "y re-applies" wait_for "plan p-[^ ]+ done: 1 service applied"
+expect_share "web is back where the journal says" web 0
 T send-keys q
 check "q leaves with status 0" exited 0
 check "leaving lets go of the lock" sh -c "! grep -q pid '$dir/state/tui-hap.lock' 2>/dev/null || flock -n '$dir/state/tui-hap.lock' true"
@@ -231,7 +245,7 @@ before=$(all_state)
 start watch -c "$dir/c.json"
 check "watch opens read-only" wait_for "\[R\].*WATCH"
 check "watch shows the journal's recent events" wait_for "applied (web|sick) 0 on"
-for k in g b G B R y; do
+for k in g b G B R A y; do
 	T send-keys "$k"
 	sleep 0.1
 done

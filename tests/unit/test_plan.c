@@ -219,6 +219,42 @@ static void test_unknown_weight(void **state)
 	assert_non_null(strstr(err.msg, "api"));
 }
 
+/* reapply: back to the journal's weight where the router drifted; the
+ * drift is the reason, not a blocker; never-set services are left alone. */
+static void test_reapply(void **state)
+{
+	struct fx *f = *state;
+	struct co_error err;
+	struct plan p;
+	size_t all[] = { S_API, S_NIGHTLY, S_WEB, S_REPORT };
+	model_set_target(&f->m, S_API, 50, &err);	/* a reload lost it: router says 0 */
+	model_set_drift(&f->m, S_API, true, "router says 0, journal says 50");
+	model_set_target(&f->m, S_WEB, 25, &err);	/* instances disagree, first agrees */
+	model_set_weight(&f->m, S_WEB, 25, &err);
+	model_set_drift(&f->m, S_WEB, true, "a says 25, b says 0");
+	model_set_target(&f->m, S_NIGHTLY, 0, &err);	/* in step: nothing to do */
+	assert_int_equal(plan_build(snap(f), all, 4, GOAL_JOURNAL, 0, &p, &err), 0);
+	assert_true(p.reapply);
+	assert_int_equal(p.n_moves, 2);
+	assert_int_equal(p.moves[0].service, S_API);
+	assert_int_equal(p.moves[0].from, 0);
+	assert_int_equal(p.moves[0].to, 50);
+	assert_int_equal(p.moves[1].service, S_WEB);
+	assert_int_equal(p.moves[1].from, 25);
+	assert_int_equal(p.moves[1].to, 25);
+	assert_int_equal(find_gate(&p, S_API, "drift")->level, GATE_PASS);
+	assert_int_equal(find_gate(&p, S_WEB, "drift")->level, GATE_PASS);
+	assert_non_null(find_gate(&p, S_WEB, "green-health"));
+	assert_int_equal(p.n_blockers, 0);
+	plan_done(&p);
+	/* The same drift blocks an ordinary move toward green, and says how to mend it. */
+	size_t api = S_API;
+	assert_int_equal(plan_build(snap(f), &api, 1, GOAL_WEIGHT, 50, &p, &err), 0);
+	assert_int_equal(find_gate(&p, S_API, "drift")->level, GATE_BLOCK);
+	assert_non_null(strstr(find_gate(&p, S_API, "drift")->detail, "reapply"));
+	plan_done(&p);
+}
+
 static void test_jobs_first_block(void **state)
 {
 	struct fx *f = *state;
@@ -245,6 +281,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_job_weight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gates_green, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_weight, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reapply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jobs_first_block, setup_block, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
