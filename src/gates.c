@@ -165,7 +165,7 @@ int gates_evaluate(const struct snapshot *snap, struct plan *p, struct co_error 
 			add(&gl, s, "weight-known", GATE_WARN,
 			    "current weight unknown: the router could not be read for it");
 		bool toward_green = mv->from == WEIGHT_UNKNOWN ? mv->to > 0 : mv->to > mv->from;
-		if (p->reapply && mv->from == mv->to)	/* instances disagree: judge its side */
+		if (mv->from == mv->to)	/* instances disagree: judge the side it lands on */
 			toward_green = mv->to > 0;
 		if (toward_green) {
 			any_green = true;

@@ -175,7 +175,10 @@ int plan_build(const struct snapshot *snap, const size_t *services, size_t n,
 			if (to < 0)
 				goto fail;
 			int from = snap->svc[s].weight;
-			if (from == to && !(goal == GOAL_JOURNAL && snap->svc[s].drift))
+			/* A drifted service at its target on the first instance
+			 * may not be there on the others (a crash between them):
+			 * setting it again everywhere is what makes it true. */
+			if (from == to && !snap->svc[s].drift)
 				continue;
 			out->moves[out->n_moves++] = (struct plan_move){ s, from, to };
 		}

@@ -52,10 +52,10 @@ struct plan {
 int plan_resolve_targets(const struct config *cfg, char *const *targets, size_t n,
 			 size_t **out, size_t *n_out, struct co_error *err);
 
-/* Builds moves toward the goal for the given services (a service already at
- * its target is left out; for GOAL_JOURNAL, so is one the journal never set,
- * and one with drift between instances is kept even when the first instance
- * agrees) and evaluates every gate. A job asked for a
+/* Builds moves toward the goal for the given services and evaluates every
+ * gate. A service already at its target is left out, unless it drifted (its
+ * instances may disagree: the first one's weight is all a snapshot has);
+ * for GOAL_JOURNAL so is one the journal never set. A job asked for a
  * weight other than 0/100 is an error naming it. */
 int plan_build(const struct snapshot *snap, const size_t *services, size_t n,
 	       enum move_goal goal, int weight, struct plan *out, struct co_error *err);

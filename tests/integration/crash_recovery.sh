@@ -12,8 +12,7 @@
 # backend has a total weight of 0.
 #
 # Env: CRASH_ITERS (default 25), CRASH_SEED (default: time-based, printed so
-# a failing run can be repeated), CRASH_STRICT=1 counts known product bugs as
-# failures instead of reporting them as "not ok ... # known bug".
+# a failing run can be repeated).
 . tests/lib/assert.sh
 BIN=${BIN:-./cutover}
 SIM=${SIM:-build/cutover-sim}
@@ -30,15 +29,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# known NAME DETAIL: a failure a product bug explains (see the report in the
-# commit message / issue #4). Not counted unless CRASH_STRICT=1.
-known() {
-	if [ "${CRASH_STRICT:-0}" = 1 ]; then nok "$1" "$2"; return; fi
-	echo "not ok - $1 # known bug"
-	[ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/    /'
-	known_seen=$((known_seen + 1))
-}
-known_seen=0
 
 free_ports() {	# N: N distinct free ports on 127.0.0.1
 	python3 - "$1" <<'PY'
@@ -330,7 +320,8 @@ def cmd_agree(a):
 
 def cmd_repair(a):
     # repair JOURNAL SOCK... -- SERVICE...: sets every instance to what the
-    # journal says, by hand, after a known bug left the fleet split.
+    # journal says, by hand, after a failure left the fleet split (so later
+    # iterations start clean).
     k = a.index("--")
     jw = last_weights(a[0], a[k + 1:])
     for sock in a[1:k]:
@@ -420,14 +411,14 @@ res=$(py recovered "$dir/open" "$dir/router.json" "$dir/rec.out" "$J"); rrc=$?
 case $rrc in
 0) ok "recovery names the split fleet first, and journals it" ;;
 3) ok "recovery names the split fleet first, and journals it"
-   known "a drift recovered: line is one line (')' on its own line: cmd_move.c recover())" "$(head -3 "$dir/rec.out")" ;;
+   nok "a drift recovered: line is one line (')' on its own line: cmd_move.c recover())" "$(head -3 "$dir/rec.out")" ;;
 *) nok "recovery names the split fleet first, and journals it" "$res
 $(cat "$dir/rec.out")" ;;
 esac
 res=$(py agree "$J" $SOCKS -- $SVCS); arc=$?
 case $arc in
 0) ok "rollback --all after a split-fleet crash puts every instance on blue" ;;
-3) known "rollback --all after a split-fleet crash puts every instance on blue (plan.c skips from == to despite drift)" \
+3) nok "rollback --all after a split-fleet crash puts every instance on blue (plan.c skips from == to despite drift)" \
 	"$res
 $(cat "$dir/rec.out")"
    py repair "$J" $SOCKS -- $SVCS ;;
@@ -476,7 +467,7 @@ $(cat "$dir/rec.out")" ;;
 		res=$(py agree "$J" $SOCKS -- $SVCS); arc=$?
 		case $arc in
 		0) ok "both instances hold what the journal says" ;;
-		3) known "rollback --all leaves no instance split (plan.c skips from == to despite drift)" "$res"
+		3) nok "rollback --all leaves no instance split (plan.c skips from == to despite drift)" "$res"
 		   py repair "$J" $SOCKS -- $SVCS ;;
 		*) nok "both instances hold what the journal says" "$res" ;;
 		esac
@@ -551,7 +542,7 @@ while [ "$it" -le "$ITERS" ]; do
 	0) ok "iteration $it: '$next' says recovered: first for $(wc -l < "$dir/open") open intent(s)" ;;
 	3) ok "iteration $it: '$next' says recovered: first for $(wc -l < "$dir/open") open intent(s)"
 	   drifted=$((drifted + 1))
-	   known "iteration $it: a drift recovered: line is one line (cmd_move.c recover())" "$(head -3 "$dir/rec.out")" ;;
+	   nok "iteration $it: a drift recovered: line is one line (cmd_move.c recover())" "$(head -3 "$dir/rec.out")" ;;
 	*) nok "iteration $it: '$next' says recovered: first for every open intent" "$res
 --- output of $next:
 $(cat "$dir/rec.out")" ;;
@@ -569,7 +560,7 @@ $(cat "$dir/rec.out")" ;;
 		res=$(py agree "$J" $SOCKS -- $SVCS); arc=$?
 		case $arc in
 		0) ok "iteration $it: both instances hold what the journal says" ;;
-		3) known "iteration $it: rollback --all leaves no instance split (plan.c skips from == to despite drift)" "$res"
+		3) nok "iteration $it: rollback --all leaves no instance split (plan.c skips from == to despite drift)" "$res"
 		   py repair "$J" $SOCKS -- $SVCS ;;
 		*) nok "iteration $it: both instances hold what the journal says" "$res
 --- output of $next:
@@ -597,7 +588,7 @@ check "after it every intent has an outcome" py closed "$J"
 res=$(py agree "$J" $SOCKS -- $SVCS); arc=$?
 case $arc in
 0) ok "after it both instances hold, for every service, the journal's last weight, none at total 0" ;;
-3) known "after it no instance is left split (plan.c skips from == to despite drift)" "$res" ;;
+3) nok "after it no instance is left split (plan.c skips from == to despite drift)" "$res" ;;
 *) nok "after it both instances hold, for every service, the journal's last weight, none at total 0" "$res
 $(cat "$dir/final.out")" ;;
 esac
@@ -607,5 +598,4 @@ if [ "$ITERS" -ge 8 ]; then
 	check "a killed holder's stale lock owner record was met, and never blocked" \
 		test "$stale_owner" -gt 0 -a "$lock_blocked" -eq 0
 fi
-[ "$known_seen" -gt 0 ] && echo "# $known_seen known-bug failure(s) not counted (CRASH_STRICT=1 counts them)"
 finish
