@@ -74,6 +74,13 @@ static void verify_text(const struct journal_verify_result *r, bool intact)
 	if (torn_by_crash(r))
 		fprintf(stderr, "warning: line %ld: the last line is cut short, left by an interrupted "
 			"write; the next record starts on a new line\n", r->bad_line);
+	/* A crash between a batch's write and its head update: the records
+	 * after the head's are vouched for by the chain alone. */
+	if (r->head_found && r->head_seq < r->last_seq)
+		fprintf(stderr, "warning: the head file names seq %lld, %lld record%s before the last: "
+			"a crash came between a write and its head update; the chain covers %s\n",
+			r->head_seq, r->last_seq - r->head_seq, r->last_seq - r->head_seq == 1 ? "" : "s",
+			r->last_seq - r->head_seq == 1 ? "it" : "them");
 }
 
 static int verify(const char *path, bool json)

@@ -125,6 +125,18 @@ expect_out "a cut inside a record the head vouches for is truncation" 1 \
 	"journal FAILED: line 5: the last line is cut short, yet the head file names seq 5" \
 	"$BIN" journal --verify -c "$dir/c.json"
 
+# A crash between a batch's write and its head update: the head names an
+# earlier record (with its right hash). The chain covers the rest: OK, and
+# a warning says so.
+restore
+h3=$(hash "$(sed -n 3p "$J")")
+printf '{"seq":3,"hash":"%s"}\n' "$h3" > "$H"
+expect_out "a head two records behind verifies" 0 "^journal OK: 5 records" "$BIN" journal --verify -c "$dir/c.json"
+expect_out "a head behind is named in a warning" 0 "head file names seq 3, 2 records before the last" \
+	"$BIN" journal --verify -c "$dir/c.json"
+printf '{"seq":3,"hash":"%s"}\n' "$ZERO" > "$H"
+expect_out "a head behind with a wrong hash fails" 1 "journal FAILED" "$BIN" journal --verify -c "$dir/c.json"
+
 expect_out "--help describes the command" 0 "usage: cutover journal" "$BIN" journal --help
 expect_out "an unknown option is a usage error" 2 "usage: cutover journal" "$BIN" journal --bogus -c "$dir/c.json"
 expect_out "an argument is a usage error" 2 "unexpected argument 'x'" "$BIN" journal x -c "$dir/c.json"
