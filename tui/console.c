@@ -88,8 +88,10 @@ static int open_hands(struct console *c, struct workers *w, struct co_error *err
 	c->lock_state = 0;
 	if (!c->watch) {
 		int rc = operate_open(&c->op, c->model, w->drv, w->router, &c->owner, on_recovered, c, err);
+		/* No journal, no hands: the dashboard still serves, read-only,
+		 * and says why (a state_dir it cannot write, a broken journal). */
 		if (rc < 0)
-			return -1;
+			snprintf(c->notice, sizeof c->notice, "read-only: %s", err->msg);
 		c->lock_state = rc == 1 ? 1 : 0;
 	}
 	if (c->watch)

@@ -183,6 +183,15 @@ if command -v flock >/dev/null 2>&1; then
 	rm -f "$dir/state/tui-r1.lock"
 fi
 
+# A state_dir it cannot write: no journal, so no hands; the dashboard
+# still serves, read-only, and says why.
+sed 's#"state_dir":"[^"]*"#"state_dir":"/proc/cutover-cannot-be-here"#' "$dir/c.json" > "$dir/ro.json"
+start "TERM=xterm-256color" -c "$dir/ro.json"
+check "an unwritable state_dir opens read-only" wait_for "\[R\]"
+check "and names why" wait_for "read-only: cannot create state directory /proc/cutover-cannot-be-here"
+T send-keys q
+check "that console exits 0 after q" exited_with 0
+
 start "NO_COLOR=1 TERM=xterm-256color" -c "$dir/c.json"
 check "NO_COLOR renders" wait_for "tui-r1"
 check "NO_COLOR: no colour escapes" sh -c "! tmux -L '$sock-$serial' capture-pane -p -e | grep -Eq '\[(3[0-7]|4[0-7]|38;|48;)'"
