@@ -220,85 +220,6 @@ static void apply_one(struct executor *e, size_t ni, struct weight_change ch, si
 	(void)ni;
 }
 
-/* A move of one service, all or nothing across the fleet. Returns true
- * when the service reached its target everywhere. */
-static bool run_move(struct executor *e, const struct plan_move *mv)
-{
-	const struct config *cfg = e->m->cfg;
-	const char *name = cfg->services[mv->service].name;
-	size_t ni = e->drv->n_instances(e->r);
-	struct instance_result *res = calloc(ni ? ni : 1, sizeof(*res));
-	if (!res) {
-		result_add(e, "%s: out of memory; ", name);
-		return false;
-	}
-	if (journal_intent(e, mv) < 0) {
-		free(res);
-		return false;
-	}
-	model_set_busy(e->m, mv->service, true);
-	struct weight_change ch = { mv->service, mv->to };
-	size_t failed = 0;
-	for (size_t i = 0; i < ni; i++) {
-		apply_one(e, ni, ch, i, &res[i]);
-		if (!res[i].ok) {
-			failed++;
-			break;	/* all or nothing: put the others back */
-		}
-	}
-	bool ok;
-	struct co_error err;
-	if (!failed) {
-		struct batch b = { 0 };
-		for (size_t i = 0; i < ni; i++)
-			batch_add(&b, "outcome", e->plan.id, outcome_json(e, mv, "applied", &res[i]));
-		if (batch_flush(e, &b, &err) < 0)
-			result_add(e, "%s: applied, but the journal refused the outcomes: %s; ", name,
-				   err.msg);
-		model_set_target(e->m, mv->service, mv->to, &err);
-		model_set_weight(e->m, mv->service, mv->to, &err);
-		ok = true;
-	} else {
-		/* Which instance broke, and put back the ones before it. */
-		for (size_t i = 0; i < ni; i++) {
-			if (!res[i].name[0])
-				continue;	/* never tried */
-			if (!res[i].ok) {
-				journal_outcome(e, mv, "failed", &res[i]);
-				result_add(e, "%s: %s failed: %s; ", name, res[i].name, res[i].error);
-				continue;
-			}
-			struct instance_result back;
-			if (mv->from == WEIGHT_UNKNOWN) {
-				memset(&back, 0, sizeof(back));
-				snprintf(back.name, sizeof(back.name), "%s", res[i].name);
-				snprintf(back.error, sizeof(back.error),
-					 "cannot put back: the weight before was unknown (now %d)", mv->to);
-				journal_outcome(e, mv, "failed", &back);
-				result_add(e, "%s: %s %s; ", name, back.name, back.error);
-				continue;
-			}
-			struct weight_change old = { mv->service, mv->from };
-			apply_one(e, ni, old, i, &back);
-			if (back.ok) {
-				journal_outcome(e, mv, "reverted", &back);
-				result_add(e, "%s: %s put back to %d; ", name, back.name,
-					   mv->from);
-			} else {
-				journal_outcome(e, mv, "failed", &back);
-				result_add(e, "%s: %s could not be put back: %s; ", name, back.name,
-					   back.error);
-			}
-		}
-		ok = false;
-	}
-	model_set_busy(e->m, mv->service, false);
-	free(res);
-	return ok;
-}
-
-/* --- rollback: the whole plan as one batch ---------------------------- */
-
 /* One instance's share of a batch, run on a thread of its own. */
 struct apply_task {
 	struct executor *e;
@@ -340,6 +261,93 @@ static void apply_fleet(struct apply_task *t, size_t n)
 		}
 	}
 }
+
+/* A move of one service, all or nothing across the fleet. Returns true
+ * when the service reached its target everywhere. */
+static bool run_move(struct executor *e, const struct plan_move *mv)
+{
+	const struct config *cfg = e->m->cfg;
+	const char *name = cfg->services[mv->service].name;
+	size_t ni = e->drv->n_instances(e->r);
+	struct instance_result *res = calloc(ni ? ni : 1, sizeof(*res));
+	if (!res) {
+		result_add(e, "%s: out of memory; ", name);
+		return false;
+	}
+	if (journal_intent(e, mv) < 0) {
+		free(res);
+		return false;
+	}
+	model_set_busy(e->m, mv->service, true);
+	struct weight_change ch = { mv->service, mv->to };
+	size_t failed = 0;
+	/* Every instance at once: a fleet of n costs one round trip, not n.
+	 * All or nothing still: any that fails, the others are put back. */
+	struct apply_task *t = calloc(ni ? ni : 1, sizeof(*t));
+	if (!t) {
+		result_add(e, "%s: out of memory, nothing changed; ", name);
+		model_set_busy(e->m, mv->service, false);
+		free(res);
+		return false;
+	}
+	for (size_t i = 0; i < ni; i++)
+		t[i] = (struct apply_task){ .e = e, .instance = i, .ch = &ch, .n = 1 };
+	apply_fleet(t, ni);
+	for (size_t i = 0; i < ni; i++) {
+		res[i] = t[i].res;
+		failed += !res[i].ok;
+	}
+	free(t);
+	bool ok;
+	struct co_error err;
+	if (!failed) {
+		struct batch b = { 0 };
+		for (size_t i = 0; i < ni; i++)
+			batch_add(&b, "outcome", e->plan.id, outcome_json(e, mv, "applied", &res[i]));
+		if (batch_flush(e, &b, &err) < 0)
+			result_add(e, "%s: applied, but the journal refused the outcomes: %s; ", name,
+				   err.msg);
+		model_set_target(e->m, mv->service, mv->to, &err);
+		model_set_weight(e->m, mv->service, mv->to, &err);
+		ok = true;
+	} else {
+		/* Which instances broke, and put back the ones that took it. */
+		for (size_t i = 0; i < ni; i++) {
+			if (!res[i].ok) {
+				journal_outcome(e, mv, "failed", &res[i]);
+				result_add(e, "%s: %s failed: %s; ", name, res[i].name, res[i].error);
+				continue;
+			}
+			struct instance_result back;
+			if (mv->from == WEIGHT_UNKNOWN) {
+				memset(&back, 0, sizeof(back));
+				snprintf(back.name, sizeof(back.name), "%s", res[i].name);
+				snprintf(back.error, sizeof(back.error),
+					 "cannot put back: the weight before was unknown (now %d)", mv->to);
+				journal_outcome(e, mv, "failed", &back);
+				result_add(e, "%s: %s %s; ", name, back.name, back.error);
+				continue;
+			}
+			struct weight_change old = { mv->service, mv->from };
+			apply_one(e, ni, old, i, &back);
+			if (back.ok) {
+				journal_outcome(e, mv, "reverted", &back);
+				result_add(e, "%s: %s put back to %d; ", name, back.name,
+					   mv->from);
+			} else {
+				journal_outcome(e, mv, "failed", &back);
+				result_add(e, "%s: %s could not be put back: %s; ", name, back.name,
+					   back.error);
+			}
+		}
+		ok = false;
+	}
+	model_set_busy(e->m, mv->service, false);
+	free(res);
+	return ok;
+}
+
+/* --- rollback: the whole plan as one batch ---------------------------- */
 
 /* Consecutive single-service failures, from the start, after which an
  * instance whose batch failed counts as unreachable rather than as one
