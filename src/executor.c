@@ -1,12 +1,9 @@
 /* executor: applies confirmed plans on its own thread. For each move it
  * journals an intent (fsync'ed) before anything changes, applies the weight
- * on every router instance, and journals one outcome per instance. A move
- * is all-or-nothing per service across the fleet: if an instance fails, the
- * instances that took the change get the old weight back. A rollback plan
- * is best effort and runs as one batch: every intent in one journal flush,
- * then the whole plan in one apply per instance, all instances at once,
- * then every outcome in one flush; every instance that could not be
- * reached is named. */
+ * on every router instance at once, and journals one outcome per instance.
+ * A move is all-or-nothing per service across the fleet: if an instance
+ * fails, the instances that took the change get the old weight back. A
+ * rollback plan is best effort and runs as one batch (executor_rollback.c). */
 #include "cutover/executor.h"
 
 #include <pthread.h>
@@ -19,22 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "cutover/journal.h"
-
-struct executor {
-	struct model *m;
-	const struct router_driver *drv;
-	struct router *r;
-	struct journal *j;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool stop;
-	bool pending;
-	struct plan plan;		/* the copy being run */
-	bool forced;
-	char reason[256];
-	struct executor_progress prog;
-};
+#include "executor_private.h"
 
 static int plan_copy(struct plan *dst, const struct plan *src)
 {
@@ -54,10 +36,7 @@ static int plan_copy(struct plan *dst, const struct plan *src)
 	return 0;
 }
 
-static void result_add(struct executor *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void result_add(struct executor *e, const char *fmt, ...)
+void executor_result_add(struct executor *e, const char *fmt, ...)
 {
 	pthread_mutex_lock(&e->lock);
 	size_t len = strlen(e->prog.result);
@@ -94,7 +73,7 @@ static cJSON *gates_json(const struct plan *p, size_t s)
 	return arr;
 }
 
-static cJSON *intent_json(const struct executor *e, const struct plan_move *mv)
+cJSON *executor_intent_json(const struct executor *e, const struct plan_move *mv)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "service", e->m->cfg->services[mv->service].name);
@@ -114,19 +93,19 @@ static cJSON *intent_json(const struct executor *e, const struct plan_move *mv)
 static int journal_intent(struct executor *e, const struct plan_move *mv)
 {
 	const char *name = e->m->cfg->services[mv->service].name;
-	cJSON *o = intent_json(e, mv);
+	cJSON *o = executor_intent_json(e, mv);
 	struct co_error err;
 	int rc = journal_append(e->j, "intent", e->plan.id, o, &err);
 	cJSON_Delete(o);
 	if (rc < 0) {
-		result_add(e, "%s: journal refused the intent, nothing changed: %s; ", name,
+		executor_result_add(e, "%s: journal refused the intent, nothing changed: %s; ", name,
 			   err.msg);
 		return -1;
 	}
 	return 0;
 }
 
-static cJSON *outcome_json(const struct executor *e, const struct plan_move *mv,
+cJSON *executor_outcome_json(const struct executor *e, const struct plan_move *mv,
 			   const char *result, const struct instance_result *res)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -146,19 +125,11 @@ static cJSON *outcome_json(const struct executor *e, const struct plan_move *mv,
 static void journal_outcome(struct executor *e, const struct plan_move *mv, const char *result,
 			    const struct instance_result *res)
 {
-	journal_note(e, "outcome", outcome_json(e, mv, result, res));
+	journal_note(e, "outcome", executor_outcome_json(e, mv, result, res));
 }
 
-/* Records of one type journaled together: payloads collected, then one
- * journal_append_many (one fsync) for all of them. */
-struct batch {
-	struct journal_entry *v;
-	cJSON **payload;
-	size_t n, cap;
-	bool oom;
-};
-
-static void batch_add(struct batch *b, const char *type, const char *plan, cJSON *payload)
+void executor_batch_add(struct executor_batch *b, const char *type, const char *plan,
+			cJSON *payload)
 {
 	if (!b->oom && b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 64;
@@ -183,7 +154,7 @@ static void batch_add(struct batch *b, const char *type, const char *plan, cJSON
 }
 
 /* Journals the batch and frees it. -1 with err when nothing was recorded. */
-static int batch_flush(struct executor *e, struct batch *b, struct co_error *err)
+int executor_batch_flush(struct executor *e, struct executor_batch *b, struct co_error *err)
 {
 	int rc = 0;
 	if (b->oom) {
@@ -200,7 +171,7 @@ static int batch_flush(struct executor *e, struct batch *b, struct co_error *err
 	return rc;
 }
 
-static void instance_name(struct executor *e, size_t i, struct instance_result *res)
+void executor_instance_name(struct executor *e, size_t i, struct instance_result *res)
 {
 	if (!res->name[0]) {
 		if (i < e->m->cfg->router.n_sockets)
@@ -216,26 +187,17 @@ static void apply_one(struct executor *e, size_t ni, struct weight_change ch, si
 	memset(res, 0, sizeof(*res));
 	if (e->drv->apply(e->r, i, &ch, 1, res) < 0)
 		res->ok = false;
-	instance_name(e, i, res);
+	executor_instance_name(e, i, res);
 	(void)ni;
 }
 
-/* One instance's share of a batch, run on a thread of its own. */
-struct apply_task {
-	struct executor *e;
-	size_t instance;
-	const struct weight_change *ch;
-	size_t n;
-	struct instance_result res;
-};
-
 static void *apply_task_run(void *arg)
 {
-	struct apply_task *t = arg;
+	struct executor_apply *t = arg;
 	memset(&t->res, 0, sizeof(t->res));
 	if (t->e->drv->apply(t->e->r, t->instance, t->ch, t->n, &t->res) < 0)
 		t->res.ok = false;
-	instance_name(t->e, t->instance, &t->res);
+	executor_instance_name(t->e, t->instance, &t->res);
 	return NULL;
 }
 
@@ -244,7 +206,7 @@ static void *apply_task_run(void *arg)
 
 /* Runs every task, up to APPLY_PARALLEL at once; a thread that cannot be
  * made runs its task on this one. */
-static void apply_fleet(struct apply_task *t, size_t n)
+void executor_apply_fleet(struct executor_apply *t, size_t n)
 {
 	for (size_t start = 0; start < n; start += APPLY_PARALLEL) {
 		size_t k = n - start < APPLY_PARALLEL ? n - start : APPLY_PARALLEL;
@@ -271,7 +233,7 @@ static bool run_move(struct executor *e, const struct plan_move *mv)
 	size_t ni = e->drv->n_instances(e->r);
 	struct instance_result *res = calloc(ni ? ni : 1, sizeof(*res));
 	if (!res) {
-		result_add(e, "%s: out of memory; ", name);
+		executor_result_add(e, "%s: out of memory; ", name);
 		return false;
 	}
 	if (journal_intent(e, mv) < 0) {
@@ -283,16 +245,16 @@ static bool run_move(struct executor *e, const struct plan_move *mv)
 	size_t failed = 0;
 	/* Every instance at once: a fleet of n costs one round trip, not n.
 	 * All or nothing still: any that fails, the others are put back. */
-	struct apply_task *t = calloc(ni ? ni : 1, sizeof(*t));
+	struct executor_apply *t = calloc(ni ? ni : 1, sizeof(*t));
 	if (!t) {
-		result_add(e, "%s: out of memory, nothing changed; ", name);
+		executor_result_add(e, "%s: out of memory, nothing changed; ", name);
 		model_set_busy(e->m, mv->service, false);
 		free(res);
 		return false;
 	}
 	for (size_t i = 0; i < ni; i++)
-		t[i] = (struct apply_task){ .e = e, .instance = i, .ch = &ch, .n = 1 };
-	apply_fleet(t, ni);
+		t[i] = (struct executor_apply){ .e = e, .instance = i, .ch = &ch, .n = 1 };
+	executor_apply_fleet(t, ni);
 	for (size_t i = 0; i < ni; i++) {
 		res[i] = t[i].res;
 		failed += !res[i].ok;
@@ -301,11 +263,11 @@ static bool run_move(struct executor *e, const struct plan_move *mv)
 	bool ok;
 	struct co_error err;
 	if (!failed) {
-		struct batch b = { 0 };
+		struct executor_batch b = { 0 };
 		for (size_t i = 0; i < ni; i++)
-			batch_add(&b, "outcome", e->plan.id, outcome_json(e, mv, "applied", &res[i]));
-		if (batch_flush(e, &b, &err) < 0)
-			result_add(e, "%s: applied, but the journal refused the outcomes: %s; ", name,
+			executor_batch_add(&b, "outcome", e->plan.id, executor_outcome_json(e, mv, "applied", &res[i]));
+		if (executor_batch_flush(e, &b, &err) < 0)
+			executor_result_add(e, "%s: applied, but the journal refused the outcomes: %s; ", name,
 				   err.msg);
 		model_set_target(e->m, mv->service, mv->to, &err);
 		model_set_weight(e->m, mv->service, mv->to, &err);
@@ -315,7 +277,7 @@ static bool run_move(struct executor *e, const struct plan_move *mv)
 		for (size_t i = 0; i < ni; i++) {
 			if (!res[i].ok) {
 				journal_outcome(e, mv, "failed", &res[i]);
-				result_add(e, "%s: %s failed: %s; ", name, res[i].name, res[i].error);
+				executor_result_add(e, "%s: %s failed: %s; ", name, res[i].name, res[i].error);
 				continue;
 			}
 			struct instance_result back;
@@ -325,18 +287,18 @@ static bool run_move(struct executor *e, const struct plan_move *mv)
 				snprintf(back.error, sizeof(back.error),
 					 "cannot put back: the weight before was unknown (now %d)", mv->to);
 				journal_outcome(e, mv, "failed", &back);
-				result_add(e, "%s: %s %s; ", name, back.name, back.error);
+				executor_result_add(e, "%s: %s %s; ", name, back.name, back.error);
 				continue;
 			}
 			struct weight_change old = { mv->service, mv->from };
 			apply_one(e, ni, old, i, &back);
 			if (back.ok) {
 				journal_outcome(e, mv, "reverted", &back);
-				result_add(e, "%s: %s put back to %d; ", name, back.name,
+				executor_result_add(e, "%s: %s put back to %d; ", name, back.name,
 					   mv->from);
 			} else {
 				journal_outcome(e, mv, "failed", &back);
-				result_add(e, "%s: %s could not be put back: %s; ", name, back.name,
+				executor_result_add(e, "%s: %s could not be put back: %s; ", name, back.name,
 					   back.error);
 			}
 		}
@@ -344,126 +306,6 @@ static bool run_move(struct executor *e, const struct plan_move *mv)
 	}
 	model_set_busy(e->m, mv->service, false);
 	free(res);
-	return ok;
-}
-
-/* --- rollback: the whole plan as one batch ---------------------------- */
-
-/* Consecutive single-service failures, from the start, after which an
- * instance whose batch failed counts as unreachable rather than as one
- * that refused some services. */
-#define UNREACHABLE_AFTER 3
-
-/* After instance i refused the batch: best effort means every service it
- * will take should still get there, so each is tried alone, in plan order.
- * An instance that fails the first UNREACHABLE_AFTER of them is taken as
- * unreachable (a dead socket costs a few fast refusals, not one per
- * service), and the whole retry is bounded by twice the router timeout.
- * per[k] gets each service's result; returns true if any went through. */
-static bool retry_singly(struct executor *e, size_t i, const struct weight_change *ch, size_t n,
-			 const struct instance_result *batch, struct instance_result *per)
-{
-	int tmo = e->m->cfg->router.timeout_ms > 0 ? e->m->cfg->router.timeout_ms : 2000;
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	size_t k = 0, failed = 0;
-	bool any_ok = false;
-	for (; k < n; k++) {
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		long ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
-		if (ms > 2L * tmo || (!any_ok && failed >= UNREACHABLE_AFTER))
-			break;
-		memset(&per[k], 0, sizeof(per[k]));
-		if (e->drv->apply(e->r, i, &ch[k], 1, &per[k]) < 0)
-			per[k].ok = false;
-		instance_name(e, i, &per[k]);
-		if (per[k].ok)
-			any_ok = true;
-		else
-			failed++;
-	}
-	for (; k < n; k++) {	/* never tried: the batch's failure stands for them */
-		per[k] = *batch;
-		per[k].ok = false;
-	}
-	return any_ok;
-}
-
-/* Names the instance's failure in the result: once per instance, not once
- * per service, so a dead instance reads as one line for 1,000 services. */
-static void report_instance(struct executor *e, const struct apply_task *t,
-			    const struct instance_result *per, size_t n, bool reachable)
-{
-	if (!reachable) {
-		result_add(e, "%s unreachable: %s (%zu service%s not confirmed there); ", t->res.name,
-			   t->res.error, n, n == 1 ? "" : "s");
-		return;
-	}
-	size_t bad = 0, first = n;
-	for (size_t k = 0; k < n; k++)
-		if (!per[k].ok && bad++ == 0)
-			first = k;
-	if (bad)
-		result_add(e, "%s: %zu of %zu services failed (first %s: %s); ", t->res.name, bad, n,
-			   e->m->cfg->services[e->plan.moves[first].service].name, per[first].error);
-}
-
-static bool run_rollback(struct executor *e)
-{
-	size_t n = e->plan.n_moves, ni = e->drv->n_instances(e->r);
-	struct weight_change *ch = calloc(n ? n : 1, sizeof(*ch));
-	struct apply_task *t = calloc(ni ? ni : 1, sizeof(*t));
-	struct instance_result **per = calloc(ni ? ni : 1, sizeof(*per));
-	struct co_error err;
-	bool ok = false;
-	if (!ch || !t || !per) {
-		result_add(e, "out of memory; nothing changed; ");
-		goto out;
-	}
-	struct batch b = { 0 };
-	for (size_t k = 0; k < n; k++) {
-		ch[k] = (struct weight_change){ e->plan.moves[k].service, e->plan.moves[k].to };
-		batch_add(&b, "intent", e->plan.id, intent_json(e, &e->plan.moves[k]));
-	}
-	if (batch_flush(e, &b, &err) < 0) {
-		result_add(e, "journal refused the intents, nothing changed: %s; ", err.msg);
-		goto out;
-	}
-	for (size_t k = 0; k < n; k++)
-		model_set_busy(e->m, ch[k].service, true);
-	for (size_t i = 0; i < ni; i++)
-		t[i] = (struct apply_task){ .e = e, .instance = i, .ch = ch, .n = n };
-	apply_fleet(t, ni);
-	ok = true;
-	for (size_t i = 0; i < ni; i++) {
-		if (t[i].res.ok)
-			continue;
-		ok = false;
-		per[i] = calloc(n ? n : 1, sizeof(**per));
-		bool reachable = per[i] && retry_singly(e, i, ch, n, &t[i].res, per[i]);
-		report_instance(e, &t[i], per[i], n, reachable);
-	}
-	for (size_t k = 0; k < n; k++) {
-		const struct plan_move *mv = &e->plan.moves[k];
-		for (size_t i = 0; i < ni; i++) {
-			const struct instance_result *r = per[i] ? &per[i][k] : &t[i].res;
-			batch_add(&b, "outcome", e->plan.id,
-				  outcome_json(e, mv, r->ok ? "applied" : "failed", r));
-		}
-		/* Best effort: the model takes the target even where an instance
-		 * missed it, so the screen shows those as drift to chase. */
-		model_set_target(e->m, mv->service, mv->to, &err);
-		model_set_weight(e->m, mv->service, mv->to, &err);
-		model_set_busy(e->m, mv->service, false);
-	}
-	if (batch_flush(e, &b, &err) < 0)
-		result_add(e, "journal refused the outcomes: %s; ", err.msg);
-out:
-	for (size_t i = 0; per && i < ni; i++)
-		free(per[i]);
-	free(per);
-	free(t);
-	free(ch);
 	return ok;
 }
 
@@ -479,7 +321,7 @@ static void *executor_main(void *arg)
 		pthread_mutex_unlock(&e->lock);
 		bool all_ok = true;
 		if (e->plan.rollback) {
-			all_ok = run_rollback(e);
+			all_ok = executor_run_rollback(e);
 			pthread_mutex_lock(&e->lock);
 			e->prog.done = e->plan.n_moves;
 			pthread_mutex_unlock(&e->lock);
