@@ -14,6 +14,7 @@
 
 struct router {
 	const struct config *cfg;
+	bool no_traffic;	/* observe reads weights only */
 };
 
 /* --- the spread -------------------------------------------------------- */
@@ -235,9 +236,10 @@ static int hap_observe(struct router *r, size_t instance, struct route_observati
 	struct haproxy_servers sv = { 0 };
 	struct haproxy_stats st = { 0 };
 	struct co_error err = { "" }, perr = { "" };
-	if (haproxy_exchange(sock, deadline_of(r), cmds, 2, &reply, &err) == 0) {
+	size_t n_cmds = r->no_traffic ? 1 : 2;
+	if (haproxy_exchange(sock, deadline_of(r), cmds, n_cmds, &reply, &err) == 0) {
 		if (haproxy_parse_servers(reply.answer[0], &sv, &perr) < 0 ||
-		    haproxy_parse_stat(reply.answer[1], &st, &perr) < 0)
+		    (n_cmds == 2 && haproxy_parse_stat(reply.answer[1], &st, &perr) < 0))
 			co_error_set(&err, "haproxy %s: %s", sock->text, perr.msg);
 		haproxy_reply_done(&reply);
 	}
@@ -252,7 +254,7 @@ static int hap_observe(struct router *r, size_t instance, struct route_observati
 		memset(&obs[i], 0, sizeof(obs[i]));
 		obs[i].service = i;
 		obs[i].weight = service_weight(s, &sv, sock->text, obs[i].detail, sizeof(obs[i].detail));
-		for (int side = SIDE_BLUE; side <= SIDE_GREEN; side++)
+		for (int side = SIDE_BLUE; side <= SIDE_GREEN && n_cmds == 2; side++)
 			side_traffic(&st, s->route.backend, s->route.servers[side],
 				     s->route.n_servers[side], &obs[i].traffic[side]);
 	}
@@ -277,6 +279,11 @@ static int hap_apply(struct router *r, size_t instance, const struct weight_chan
 	return 0;
 }
 
+static void hap_want_traffic(struct router *r, bool want)
+{
+	r->no_traffic = !want;
+}
+
 const struct router_driver router_driver_haproxy = {
 	.name = "haproxy",
 	.open = hap_open,
@@ -284,4 +291,5 @@ const struct router_driver router_driver_haproxy = {
 	.n_instances = hap_n_instances,
 	.observe = hap_observe,
 	.apply = hap_apply,
+	.want_traffic = hap_want_traffic,
 };

@@ -97,6 +97,7 @@ struct config {
 	size_t n_services;
 	struct group_conf *groups;	/* derived: one per distinct group name, sorted by name */
 	size_t n_groups;
+	size_t *by_name;		/* derived: service indices sorted by name, for lookups */
 };
 
 /* Finds the config file: explicit, then $CUTOVER_CONFIG, then ./cutover.json.

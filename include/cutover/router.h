@@ -50,6 +50,11 @@ struct router_driver {
 	 * passes through zero total weight. */
 	int (*apply)(struct router *r, size_t instance, const struct weight_change *changes,
 		     size_t n, struct instance_result *res);
+	/* Optional (NULL: the driver reads no traffic): whether observe also
+	 * reads per-side traffic. Off for a command that only needs weights
+	 * (a rollback: at 1,000 services haproxy's stat table is most of the
+	 * read). Call before other threads use r. */
+	void (*want_traffic)(struct router *r, bool want);
 };
 
 const struct router_driver *router_driver_for(enum driver_kind kind);
