@@ -246,51 +246,90 @@ static int payload_check(const cJSON *payload, struct co_error *err)
 	return 0;
 }
 
-/* The line of record number seq chained onto prev, without newline: the
- * chain fields, the payload's members, then prev. Printed in three parts
- * and joined, rather than by copying the payload into a record object: a
- * rollback journals thousands of records at once, and the deep copies
- * were most of their cost. */
-static char *record_line(const struct journal *j, long long seq, const char *prev,
-			 const struct journal_entry *en, struct co_error *err)
+/* The chain fields every record of a batch shares, each printed (escaped)
+ * by cJSON once per batch rather than once per record: a rollback's
+ * thousands of records share one time, actor, type and plan. */
+struct head_parts {
+	char *time, *actor;	/* JSON strings, quotes included */
+	char *type, *plan;	/* of the last entry; plan "null" when none */
+	const char *type_src, *plan_src;
+};
+
+static char *json_string(const char *s)
 {
-	char now[40];
-	cJSON *head = cJSON_CreateObject();
-	char *htext = NULL, *ptext = NULL, *line = NULL;
+	cJSON *v = cJSON_CreateString(s);
+	char *out = v ? cJSON_PrintUnformatted(v) : NULL;
+	cJSON_Delete(v);
+	return out;
+}
+
+static void head_parts_done(struct head_parts *h)
+{
+	free(h->time);
+	free(h->actor);
+	free(h->type);
+	free(h->plan);
+	memset(h, 0, sizeof(*h));
+}
+
+/* Brings the parts up to date for en; false when memory ran out. */
+static bool head_parts_for(struct head_parts *h, const struct journal *j,
+			   const struct journal_entry *en)
+{
+	if (!h->time) {
+		char now[40];
+		journal_time_iso(now, sizeof(now));
+		h->time = json_string(now);
+		h->actor = json_string(j->actor);
+	}
+	if (!h->type || strcmp(h->type_src, en->type) != 0) {
+		free(h->type);
+		h->type = json_string(en->type);
+		h->type_src = en->type;
+	}
+	bool same_plan = h->plan && (en->plan ? h->plan_src && strcmp(h->plan_src, en->plan) == 0
+					      : !h->plan_src);
+	if (!same_plan) {
+		free(h->plan);
+		h->plan = en->plan ? json_string(en->plan) : strdup("null");
+		h->plan_src = en->plan;
+	}
+	return h->time && h->actor && h->type && h->plan;
+}
+
+/* One record's line: seq, time, actor, type, plan, then the payload's
+ * members, then prev. The payload is printed by cJSON and joined, not
+ * copied into a record object: a rollback journals thousands of records
+ * at once, and the deep copies were most of their cost. */
+static char *record_line(struct head_parts *h, const struct journal *j, long long seq,
+			 const char *prev, const struct journal_entry *en, struct co_error *err)
+{
+	char *ptext = NULL, *line = NULL;
 
 	if (payload_check(en->payload, err) < 0)
-		goto out;
-	journal_time_iso(now, sizeof(now));
-	if (!head || !cJSON_AddNumberToObject(head, "seq", (double)seq) ||
-	    !cJSON_AddStringToObject(head, "time", now) ||
-	    !cJSON_AddStringToObject(head, "actor", j->actor) ||
-	    !cJSON_AddStringToObject(head, "type", en->type) ||
-	    !(en->plan ? cJSON_AddStringToObject(head, "plan", en->plan)
-		       : cJSON_AddNullToObject(head, "plan")) ||
-	    !(htext = cJSON_PrintUnformatted(head)) ||
+		return NULL;
+	if (!head_parts_for(h, j, en) ||
 	    (en->payload && !(ptext = cJSON_PrintUnformatted(en->payload)))) {
 		co_error_set(err, "journal record: out of memory");
 		goto out;
 	}
-	/* "{...}" each: the head loses its '}', the payload both braces. */
-	size_t hlen = strlen(htext) - 1;
+	/* "{...}": the payload loses both braces. */
 	size_t plen = ptext ? strlen(ptext) - 2 : 0;
-	size_t cap = hlen + 1 + plen + sizeof(",\"prev\":\"\"}") + strlen(prev);
+	size_t cap = 64 + strlen(h->time) + strlen(h->actor) + strlen(h->type) + strlen(h->plan) +
+		     plen + strlen(prev);
 	if (!(line = malloc(cap))) {
 		co_error_set(err, "journal record: out of memory");
 		goto out;
 	}
-	memcpy(line, htext, hlen);
-	size_t n = hlen;
+	int n = snprintf(line, cap, "{\"seq\":%lld,\"time\":%s,\"actor\":%s,\"type\":%s,\"plan\":%s",
+			 seq, h->time, h->actor, h->type, h->plan);
 	if (plen > 0) {
 		line[n++] = ',';
 		memcpy(line + n, ptext + 1, plen);
-		n += plen;
+		n += (int)plen;
 	}
-	snprintf(line + n, cap - n, ",\"prev\":\"%s\"}", prev);
+	snprintf(line + n, cap - (size_t)n, ",\"prev\":\"%s\"}", prev);
 out:
-	cJSON_Delete(head);
-	free(htext);
 	free(ptext);
 	return line;
 }
@@ -370,32 +409,39 @@ static int lines_add(struct lines *b, const char *p, size_t n)
 static int batch_lines(const struct journal *j, const struct journal_entry *v, size_t n,
 		       struct lines *out, long long *seq, char *hash, struct co_error *err)
 {
+	struct head_parts parts = { 0 };
+	int rc = 0;
 	*seq = j->seq;
 	memcpy(hash, j->hash, JOURNAL_HASH_HEX + 1);
 	if (j->need_nl && lines_add(out, "\n", 1) < 0)
 		goto oom;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (!v[i].type || !*v[i].type) {
 			co_error_set(err, "journal record %zu of %zu needs a type", i + 1, n);
-			return -1;
+			rc = -1;
+			break;
 		}
-		char *line = record_line(j, *seq + 1, hash, &v[i], err);
-		if (!line)
-			return -1;
+		char *line = record_line(&parts, j, *seq + 1, hash, &v[i], err);
+		if (!line) {
+			rc = -1;
+			break;
+		}
 		size_t len = strlen(line);
-		int rc = lines_add(out, line, len) < 0 || lines_add(out, "\n", 1) < 0 ? -1 : 0;
-		if (rc == 0 && jhash_hex(line, len, hash) < 0) {
+		if (lines_add(out, line, len) < 0 || lines_add(out, "\n", 1) < 0) {
 			free(line);
+			goto oom;
+		}
+		if (jhash_hex(line, len, hash) < 0) {
 			co_error_set(err, "journal %s: SHA-256 failed", j->path);
-			return -1;
+			rc = -1;
 		}
 		free(line);
-		if (rc < 0)
-			goto oom;
 		(*seq)++;
 	}
-	return 0;
+	head_parts_done(&parts);
+	return rc;
 oom:
+	head_parts_done(&parts);
 	co_error_set(err, "journal record: out of memory");
 	return -1;
 }
