@@ -277,7 +277,8 @@ static bool run_move(struct executor *e, const struct plan_move *mv)
 		for (size_t i = 0; i < ni; i++) {
 			if (!res[i].ok) {
 				journal_outcome(e, mv, "failed", &res[i]);
-				executor_result_add(e, "%s: %s failed: %s; ", name, res[i].name, res[i].error);
+				executor_result_add(e, "%s: %s failed: %s; ", name, res[i].name,
+						    router_instance_reason(&res[i]));
 				continue;
 			}
 			struct instance_result back;
@@ -299,7 +300,7 @@ static bool run_move(struct executor *e, const struct plan_move *mv)
 			} else {
 				journal_outcome(e, mv, "failed", &back);
 				executor_result_add(e, "%s: %s could not be put back: %s; ", name, back.name,
-					   back.error);
+					   router_instance_reason(&back));
 			}
 		}
 		ok = false;

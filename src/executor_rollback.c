@@ -56,7 +56,7 @@ static void report_instance(struct executor *e, const struct executor_apply *t,
 {
 	if (!reachable) {
 		executor_result_add(e, "%s unreachable: %s (%zu service%s not confirmed there); ", t->res.name,
-			   t->res.error, n, n == 1 ? "" : "s");
+			   router_instance_reason(&t->res), n, n == 1 ? "" : "s");
 		return;
 	}
 	size_t bad = 0, first = n;
@@ -65,7 +65,8 @@ static void report_instance(struct executor *e, const struct executor_apply *t,
 			first = k;
 	if (bad)
 		executor_result_add(e, "%s: %zu of %zu services failed (first %s: %s); ", t->res.name, bad, n,
-			   e->m->cfg->services[e->plan.moves[first].service].name, per[first].error);
+			   e->m->cfg->services[e->plan.moves[first].service].name,
+			   router_instance_reason(&per[first]));
 }
 
 bool executor_run_rollback(struct executor *e)

@@ -59,4 +59,9 @@ struct router_driver {
 
 const struct router_driver *router_driver_for(enum driver_kind kind);
 
+/* Why an instance failed, for a line that names the instance itself: a
+ * driver's error usually starts by naming it ("haproxy /run/a.sock: cannot
+ * connect: ..."), and that part is skipped so the name is not said twice. */
+const char *router_instance_reason(const struct instance_result *r);
+
 #endif

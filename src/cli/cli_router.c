@@ -11,7 +11,7 @@ void cli_router_warn(FILE *out, const struct router_view *view)
 	for (size_t i = 0; i < view->n_instances; i++)
 		if (!view->inst[i].ok)
 			fprintf(out, "warning: router instance %s unreachable: %s\n",
-				view->inst[i].name, view->inst[i].error);
+				view->inst[i].name, router_instance_reason(&view->inst[i]));
 }
 
 /* Targets first: publish judges drift against them. */

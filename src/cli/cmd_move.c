@@ -322,7 +322,7 @@ static void print_readback(struct move_run *mr)
 		for (size_t i = 0; i < mr->view.n_instances; i++) {
 			const struct instance_result *ir = &mr->view.inst[i];
 			if (!ir->ok) {
-				printf(" %s unreachable (%s);", ir->name, ir->error);
+				printf(" %s unreachable (%s);", ir->name, router_instance_reason(ir));
 				continue;
 			}
 			char wt[16];

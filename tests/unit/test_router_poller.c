@@ -379,11 +379,25 @@ static void poller_over_the_rehearsal_driver(void **state)
 	drv->close(r);
 }
 
+/* A line that names the instance gets its reason without the name again. */
+static void instance_reason_does_not_repeat_the_name(void **state)
+{
+	(void)state;
+	struct instance_result r = { .name = "/run/a.sock" };
+	snprintf(r.error, sizeof(r.error), "haproxy /run/a.sock: cannot connect: Connection refused");
+	assert_string_equal(router_instance_reason(&r), "cannot connect: Connection refused");
+	snprintf(r.error, sizeof(r.error), "exit status 3: no such service");
+	assert_string_equal(router_instance_reason(&r), "exit status 3: no such service");
+	snprintf(r.error, sizeof(r.error), "tool said /run/a.sock: busy is fine");
+	assert_string_equal(router_instance_reason(&r), "tool said /run/a.sock: busy is fine");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(instance_reason_does_not_repeat_the_name),
 		T(agreeing_fleet_publishes_its_weight_without_drift),
 		T(instances_that_disagree_are_drift_naming_each),
 		T(router_against_the_journal_target_is_drift),
