@@ -21,6 +21,7 @@
 #include "cutover/prober.h"
 #include "cutover/recovery.h"
 #include "cutover/router_poller.h"
+#include "move_report.h"
 
 struct move_opts {
 	const char *config;
@@ -35,6 +36,7 @@ struct move_opts {
 	bool have_to;
 	bool step;
 	bool have_weight;
+	bool json;
 };
 
 struct move_run {
@@ -49,6 +51,7 @@ struct move_run {
 	struct router_view view;
 	struct snapshot snap;
 	struct plan plan;
+	struct move_report rep;
 	struct co_error err;
 };
 
@@ -62,18 +65,18 @@ static int usage(const char *cmd, FILE *out, int rc)
 {
 	if (strcmp(cmd, "rollback") == 0)
 		fprintf(out, "usage: cutover rollback [-c FILE] (TARGET...|--all) [--yes]"
-			" [--force --reason TEXT]\n"
+			" [--force --reason TEXT] [--json]\n"
 			"Puts services or @groups (or every service) back on blue, fast and\n"
 			"best effort on every router instance.\n");
 	else if (strcmp(cmd, "reapply") == 0)
 		fprintf(out, "usage: cutover reapply [-c FILE] (TARGET...|--all) [--yes]"
-			" [--force --reason TEXT]\n"
+			" [--force --reason TEXT] [--json]\n"
 			"Sets the weight the journal last recorded again, on every instance, for\n"
 			"services whose router drifted from it (a reload without a state file).\n");
 	else
 		fprintf(out, "usage: cutover move [-c FILE] TARGET... --to green|blue"
 			" [--weight N | --step]\n"
-			"                    [--yes] [--force --reason TEXT]\n"
+			"                    [--yes] [--force --reason TEXT] [--json]\n"
 			"TARGET is a service name or @group. --to green is 100, --to blue 0,\n"
 			"--weight N exactly N, --step the next value of steps toward the side.\n");
 	return rc;
@@ -106,6 +109,7 @@ static int parse(int argc, char **argv, struct move_opts *o)
 		{ "yes", no_argument, NULL, 'y' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "reason", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -161,6 +165,7 @@ static int parse(int argc, char **argv, struct move_opts *o)
 		case 'y': o->yes = true; break;
 		case 'f': o->force = true; break;
 		case 'r': o->reason = optarg; break;
+		case 'j': o->json = true; break;
 		case 'h': return usage(cmd, stdout, EXIT_OK) + 100;
 		default: return usage(cmd, stderr, EXIT_USAGE);
 		}
@@ -196,25 +201,15 @@ static int parse(int argc, char **argv, struct move_opts *o)
 	return -1;
 }
 
-static void weight_text(int w, char *out, size_t cap)
-{
-	if (w == WEIGHT_UNKNOWN)
-		snprintf(out, cap, "unknown");
-	else
-		snprintf(out, cap, "%d", w);
-}
-
 /* Crash recovery, told before anything else (src/recovery.c). */
 static void print_recovered(const char *line, void *ctx)
 {
-	(void)ctx;
-	printf("%s\n", line);
-	fflush(stdout);
+	move_report_recovered(ctx, line);
 }
 
 static int recover(struct move_run *mr)
 {
-	return recovery_run(mr->j, mr->cfg, &mr->view, print_recovered, NULL, &mr->err) < 0 ? -1 : 0;
+	return recovery_run(mr->j, mr->cfg, &mr->view, print_recovered, &mr->rep, &mr->err) < 0 ? -1 : 0;
 }
 
 /* Probes until every service has min_samples per side, or max_ms. */
@@ -271,35 +266,6 @@ static void *blue_round_main(void *arg)
 	return NULL;
 }
 
-static void print_plan(const struct move_run *mr)
-{
-	const struct plan *p = &mr->plan;
-	const struct config *cfg = mr->cfg;
-	if (cfg->router.driver == DRIVER_REHEARSAL)
-		printf("*** REHEARSAL: the rehearsal driver changes nothing outside cutover ***\n");
-	printf("plan %s%s: %zu service%s, router %s (%d of %d instances reachable)\n", p->id,
-	       p->rollback ? " (rollback)" : "", p->n_moves, p->n_moves == 1 ? "" : "s",
-	       driver_name(cfg->router.driver), mr->snap.routers_up, mr->snap.routers_total);
-	for (size_t i = 0; i < p->n_gates; i++)
-		if (p->gates[i].service == PLAN_WHOLE)
-			printf("  %-5s %-14s %s\n", gate_level_name(p->gates[i].level),
-			       p->gates[i].name, p->gates[i].detail);
-	for (size_t k = 0; k < p->n_moves; k++) {
-		const struct plan_move *mv = &p->moves[k];
-		char from[16];
-		weight_text(mv->from, from, sizeof(from));
-		printf("  %s (%s): %s -> %d\n", cfg->services[mv->service].name,
-		       kind_name(cfg->services[mv->service].kind), from, mv->to);
-		for (size_t i = 0; i < p->n_gates; i++)
-			if (p->gates[i].service == mv->service)
-				printf("      %-5s %-14s %s\n", gate_level_name(p->gates[i].level),
-				       p->gates[i].name, p->gates[i].detail);
-	}
-	printf("%zu blocker%s, %zu warning%s\n", p->n_blockers, p->n_blockers == 1 ? "" : "s",
-	       p->n_warnings, p->n_warnings == 1 ? "" : "s");
-	fflush(stdout);
-}
-
 static bool confirm(void)
 {
 	char line[64];
@@ -309,28 +275,6 @@ static bool confirm(void)
 		return false;
 	line[strcspn(line, "\r\n")] = '\0';
 	return strcmp(line, "yes") == 0;
-}
-
-/* Reads the fleet back and prints, per moved service, what each instance says. */
-static void print_readback(struct move_run *mr)
-{
-	if (router_observe_all(mr->drv, mr->r, mr->cfg, &mr->view, &mr->err) < 0)
-		return;
-	for (size_t k = 0; k < mr->plan.n_moves; k++) {
-		size_t s = mr->plan.moves[k].service;
-		printf("  %s:", mr->cfg->services[s].name);
-		for (size_t i = 0; i < mr->view.n_instances; i++) {
-			const struct instance_result *ir = &mr->view.inst[i];
-			if (!ir->ok) {
-				printf(" %s unreachable (%s);", ir->name, router_instance_reason(ir));
-				continue;
-			}
-			char wt[16];
-			weight_text(router_view_obs(&mr->view, i, s)->weight, wt, sizeof(wt));
-			printf(" %s %s;", ir->name, wt);
-		}
-		printf("\n");
-	}
 }
 
 static int apply(struct move_run *mr, const struct move_opts *o)
@@ -347,17 +291,16 @@ static int apply(struct move_run *mr, const struct move_opts *o)
 	struct executor_progress pr;
 	executor_get_progress(e, &pr);
 	executor_stop(e);
-	printf("%s: %s\n", pr.ok ? "applied" : "FAILED", pr.result);
+	move_report_result(&mr->rep, &pr);
 	/* The haproxy driver reads every weight back on every instance as
 	 * part of the apply (show servers state in the same batch); a second
 	 * read is for people, and a rollback has no time for it unless
 	 * something failed. */
 	if (pr.ok && mr->cfg->router.driver == DRIVER_HAPROXY &&
 	    (mr->plan.rollback || mr->plan.n_moves > 20))
-		printf("  read back: every instance holds every weight set (%zu instance%s)\n",
-		       mr->drv->n_instances(mr->r), mr->drv->n_instances(mr->r) == 1 ? "" : "s");
-	else
-		print_readback(mr);
+		move_report_verified(&mr->rep, mr->drv->n_instances(mr->r));
+	else if (router_observe_all(mr->drv, mr->r, mr->cfg, &mr->view, &mr->err) == 0)
+		move_report_readback(&mr->rep, &mr->plan, &mr->view);
 	return pr.ok ? 0 : 1;
 }
 
@@ -448,8 +391,8 @@ static int run(struct move_run *mr, const struct move_opts *o, char **targets, s
 		return -1;
 	mr->plan.rollback = o->rollback;
 	if (mr->plan.n_moves == 0) {
-		printf(o->reapply ? "nothing to do: no service named has drifted from the journal\n"
-				  : "nothing to do: every service named is already at its target\n");
+		move_report_nothing(&mr->rep, o->reapply ? "no service named has drifted from the journal"
+						       : "every service named is already at its target");
 		if (o->rollback && mr->view.up < mr->view.n_instances) {
 			/* A rollback vouches for the whole fleet: say who it could not see. */
 			char names[400] = "";
@@ -464,13 +407,17 @@ static int run(struct move_run *mr, const struct move_opts *o, char **targets, s
 		}
 		return 0;
 	}
-	print_plan(mr);
+	move_report_plan(&mr->rep, &mr->plan, &mr->snap);
 	if (mr->plan.n_blockers && !o->force) {
 		co_error_set(&mr->err, "refusing: %zu blocker%s; pass --force --reason TEXT to override",
 			     mr->plan.n_blockers, mr->plan.n_blockers == 1 ? "" : "s");
 		return -1;
 	}
 	if (!o->yes) {
+		if (o->json) {
+			co_error_set(&mr->err, "refusing: --json does not ask; pass --yes");
+			return -1;
+		}
 		if (!isatty(STDIN_FILENO)) {
 			co_error_set(&mr->err, "refusing: no terminal to confirm; pass --yes");
 			return -1;
@@ -501,9 +448,14 @@ static int cmd_move_common(int argc, char **argv)
 		return EXIT_USAGE;
 	char *line = join_args(argc, argv);
 	mr.cmd = line ? line : cmd;
-	int rc = run(&mr, &o, argv + optind, (size_t)(argc - optind));
+	int rc = move_report_init(&mr.rep, o.json, cmd);
+	if (rc < 0)
+		co_error_set(&mr.err, "out of memory");
+	else
+		rc = run(&mr, &o, argv + optind, (size_t)(argc - optind));
 	if (rc < 0)
 		fprintf(stderr, "cutover %s: %s\n", cmd, mr.err.msg);
+	move_report_finish(&mr.rep, rc < 0 ? mr.err.msg : NULL, rc == 0 ? EXIT_OK : EXIT_FAILED);
 	plan_done(&mr.plan);
 	snapshot_done(&mr.snap);
 	router_view_done(&mr.view);

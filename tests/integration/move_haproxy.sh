@@ -212,6 +212,38 @@ expect_out "a second start has nothing left to recover" 0 "nothing to do" \
 	"$BIN" move $C api --to green --weight 1 --yes
 "$BIN" rollback $C api --yes >/dev/null 2>&1
 
+# 7b. --json: one document for scripts, the same decisions.
+"$BIN" move $C web --to green --weight 5 --yes --json >"$dir/mv.json" 2>/dev/null; rc=$?
+check "move --json applies and exits 0" test "$rc" -eq 0
+check "move --json: plan, gates, result and read-back in one document" python3 - "$dir/mv.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["command"] == "move" and d["exit"] == 0 and d["error"] is None, d
+m = d["plan"]["moves"]
+assert [x["service"] for x in m] == ["web"] and m[0]["from"] == 0 and m[0]["to"] == 5, m
+assert any(g["gate"] == "green-health" for g in m[0]["gates"]), m
+assert d["result"]["ok"] is True, d["result"]
+rb = d["readback"]["web"]
+assert len(rb) == 2 and all(w == 5 for w in rb.values()), rb
+PY
+"$BIN" rollback $C --all --json >"$dir/rb.json" 2>/dev/null; rc=$?
+check "rollback --json without --yes refuses (exit 1) and changes nothing" test "$rc" -eq 1
+check "the refusal is in the document" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["exit"] == 1 and "--yes" in d["error"] and d["result"] is None, d' "$dir/rb.json"
+expect_share "web still at 5 after the refusal" 1 be_web 5
+"$BIN" rollback $C --all --yes --json >"$dir/rb.json" 2>/dev/null
+check "rollback --all --yes --json: verified on every instance" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["exit"] == 0 and d["plan"]["rollback"] and d["result"]["ok"] and d["result"]["verified"], d' "$dir/rb.json"
+"$BIN" rollback $C --all --yes --json >"$dir/rb.json" 2>/dev/null
+check "a second rollback --json says nothing to do" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["nothing_to_do"] is True and d["plan"] is None and d["exit"] == 0, d' "$dir/rb.json"
+
 # 8. One instance dead: the move is refused by the router gate; forced, it
 # is put back where it went and the dead instance named; rollback reports it.
 kill "$hapid2"; wait "$hapid2" 2>/dev/null
