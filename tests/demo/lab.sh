@@ -67,8 +67,9 @@ groups="payments search identity media jobs-nightly jobs-hourly"
 nsvc=30
 
 # DIR/services: "NAME KIND GROUP BLUE_PORT GREEN_PORT" (ports 0 in rehearsal).
-if [ "$router" = haproxy ]; then
-	ports=$(python3 - $((2 * nsvc + 1)) <<'PY'
+pick_ports() {
+	if [ "$router" = haproxy ]; then
+		ports=$(python3 - $((2 * nsvc + 1)) <<'PY'
 import socket, sys
 # Held open together so the ports are distinct; freed just before the
 # simulator and haproxy take them.
@@ -77,22 +78,24 @@ for _ in range(int(sys.argv[1])):
     s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 PY
-	) || exit 1
-	# shellcheck disable=SC2086 # split into one port a word, on purpose
-	set -- $ports
-	fe_port=$1; shift
-else
-	set --
-fi
-: > "$dir/services"
-for g in $groups; do
-	kind=exposed
-	case $g in jobs-*) kind=job ;; esac
-	for i in 1 2 3 4 5; do
-		if [ $# -ge 2 ]; then bp=$1 gp=$2; shift 2; else bp=0 gp=0; fi
-		echo "$g-$i $kind $g $bp $gp" >> "$dir/services"
+		) || exit 1
+		# shellcheck disable=SC2086 # split into one port a word, on purpose
+		set -- $ports
+		fe_port=$1; shift
+	else
+		set --
+	fi
+	: > "$dir/services"
+	for g in $groups; do
+		kind=exposed
+		case $g in jobs-*) kind=job ;; esac
+		for i in 1 2 3 4 5; do
+			if [ $# -ge 2 ]; then bp=$1 gp=$2; shift 2; else bp=0 gp=0; fi
+			echo "$g-$i $kind $g $bp $gp" >> "$dir/services"
+		done
 	done
-done
+}
+pick_ports
 
 : > "$dir/spec"
 n=0
@@ -108,16 +111,36 @@ identity-4 green err_pct=100
 payments-5 green flap_s=15
 SPEC
 
-binds=
-[ "$router" = haproxy ] && binds=$(while read -r name kind g bp gp; do
-	printf ' --bind %s=%s/blue --bind %s=%s/green' "$bp" "$name" "$gp" "$name"
-done < "$dir/services")
-# shellcheck disable=SC2086 # $binds is words without spaces, split on purpose
-"$SIM" --port 0 --port-file "$dir/port" --spec "$dir/spec" $binds 2>"$dir/sim.log" &
-started $! simulator
-i=0
-while [ ! -s "$dir/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-[ -s "$dir/port" ] || { echo "demo: the simulator did not start (see $dir/sim.log)" >&2; exit 1; }
+# Starts the simulator on the picked ports; false if it died (a port taken
+# between the pick and the bind) or did not come up within 20 s (a
+# sanitizer build on a busy machine is slow).
+start_sim() {
+	binds=
+	[ "$router" = haproxy ] && binds=$(while read -r name kind g bp gp; do
+		printf ' --bind %s=%s/blue --bind %s=%s/green' "$bp" "$name" "$gp" "$name"
+	done < "$dir/services")
+	rm -f "$dir/port"
+	# shellcheck disable=SC2086 # $binds is words without spaces, split on purpose
+	"$SIM" --port 0 --port-file "$dir/port" --spec "$dir/spec" $binds 2>"$dir/sim.log" &
+	simpid=$!
+	started $simpid simulator
+	i=0
+	while [ ! -s "$dir/port" ] && [ $i -lt 400 ] && kill -0 $simpid 2>/dev/null; do
+		sleep 0.05; i=$((i + 1))
+	done
+	[ -s "$dir/port" ]
+}
+tries=1
+until start_sim; do
+	kill "$simpid" 2>/dev/null; wait "$simpid" 2>/dev/null
+	if [ $tries -ge 3 ]; then
+		echo "demo: the simulator did not start:" >&2
+		tail -n 5 "$dir/sim.log" | sed 's/^/  /' >&2
+		exit 1
+	fi
+	tries=$((tries + 1))
+	pick_ports	# the spec names services, not ports: it stands
+done
 port=$(cat "$dir/port")
 
 if [ "$router" = haproxy ]; then
