@@ -95,6 +95,9 @@ void request_submit(struct console *c, const struct tui_request *req, bool force
 		console_flash(c, "not applied: %s", err.msg);
 		return;
 	}
+	/* Marks chose this plan; kept, the next key would move them again. */
+	memset(c->marked, 0, c->cfg->n_services * sizeof *c->marked);
+	c->n_marked = 0;
 	for (size_t i = 0; i < c->cfg->n_services; i++)
 		c->plan_pos[i] = -1;
 	for (size_t k = 0; k < req->plan.n_moves; k++)

@@ -61,6 +61,15 @@ wait_for() {	# PATTERN (up to 8 s)
 T -f /dev/null start-server \; set -g remain-on-exit on \; new -d -x 100 -y 30 \
 	"env TERM=xterm-256color $BIN -c $dir/c.json; echo \$? > $dir/rc"
 wait_for "^>s0 .*(pass|marg|fail)" >/dev/null
+T send-keys Space Down Space
+check "Space marks rows" wait_for "2 marked"
+T send-keys g
+check "g plans the marked services only" wait_for "Move 2 services"
+check "the modal names both" sh -c "grep -Eq 's0 +0 -> +1 ' '$dir/screen' && grep -Eq 's2 +0 -> +1 ' '$dir/screen'"
+T send-keys y
+check "the marked plan applies" wait_for "plan p-[^ ]+ done: 2 services applied"
+check "marks are cleared once their plan is submitted" sh -c "! grep -q 'marked' '$dir/screen'"
+check "the tool holds s0 and s2 at the first step" sh -c "[ \"\$(cat '$dir/w/s0')\" = 1 ] && [ \"\$(cat '$dir/w/s2')\" = 1 ] && [ ! -f '$dir/w/s1' ]"
 T send-keys Tab
 check "the group view has the group" wait_for "^>g "
 T send-keys G
@@ -77,6 +86,6 @@ check "the console left with status 0 once the plan was done" sh -c "[ \"\$(cat 
 for k in 0 1 2 3; do
 	check "the tool holds s$k at 100" sh -c "[ \"\$(cat '$dir/w/s$k' 2>/dev/null)\" = 100 ]"
 done
-check "the journal closes every intent" sh -c \
-	"[ \$(grep -c '\"type\":\"intent\"' '$dir/state/tui-exec.journal.jsonl') = 4 ] && [ \$(grep -c '\"result\":\"applied\"' '$dir/state/tui-exec.journal.jsonl') = 4 ]"
+check "the journal closes every intent (2 marked, then 4 in the group)" sh -c \
+	"[ \$(grep -c '\"type\":\"intent\"' '$dir/state/tui-exec.journal.jsonl') = 6 ] && [ \$(grep -c '\"result\":\"applied\"' '$dir/state/tui-exec.journal.jsonl') = 6 ]"
 finish
