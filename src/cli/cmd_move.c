@@ -321,10 +321,18 @@ static int resolve(struct move_run *mr, const struct move_opts *o, char **target
 	return 0;
 }
 
-/* Reads the fleet, reconciles what a crash left (told first), and
- * publishes weights and drift into the model. */
-static int read_router(struct move_run *mr, const struct move_opts *o)
+/* Opens the journal and the driver, reads the fleet, reconciles what a
+ * crash left (told first), and publishes weights and drift into the model. */
+static int open_and_read(struct move_run *mr, const struct move_opts *o)
 {
+	mr->j = journal_open(mr->cfg->state_dir, mr->cfg->release, &mr->err);
+	if (!mr->j)
+		return -1;
+	mr->drv = router_driver_for(mr->cfg->router.driver);
+	if (!mr->drv || !(mr->r = mr->drv->open(mr->cfg, &mr->err)))
+		return -1;
+	if (mr->drv->want_traffic)	/* plans judge weights, not traffic */
+		mr->drv->want_traffic(mr->r, false);
 	if (router_observe_all(mr->drv, mr->r, mr->cfg, &mr->view, &mr->err) < 0)
 		return -1;
 	if (recover(mr) < 0)
@@ -351,27 +359,20 @@ static int run(struct move_run *mr, const struct move_opts *o, char **targets, s
 	}
 	if (lr < 0)
 		return -1;
-	mr->j = journal_open(mr->cfg->state_dir, mr->cfg->release, &mr->err);
-	if (!mr->j)
-		return -1;
-	mr->drv = router_driver_for(mr->cfg->router.driver);
-	if (!mr->drv || !(mr->r = mr->drv->open(mr->cfg, &mr->err)))
-		return -1;
-	if (mr->drv->want_traffic)	/* plans judge weights, not traffic */
-		mr->drv->want_traffic(mr->r, false);
 	if (model_init(&mr->m, mr->cfg, &mr->err) < 0)
 		return -1;
 	mr->model_ok = true;
 	size_t *svc = NULL, n_svc = 0;
 	if (resolve(mr, o, targets, n_targets, &svc, &n_svc) < 0)
 		return -1;
-	/* A rollback must be fast: blue's one probe round runs while the
-	 * router is read and the journal reconciled, not after. */
+	/* A rollback must be fast: blue's one probe round starts as soon as
+	 * the lock is ours, and runs while the journal is opened, the router
+	 * read and what a crash left reconciled, not after. */
 	struct blue_round br = { .mr = mr, .svc = svc, .n = n_svc };
 	bool probing = o->rollback && pthread_create(&br.thread, NULL, blue_round_main, &br) == 0;
 	if (o->rollback && !probing)
 		blue_round_main(&br);
-	int rc = read_router(mr, o);
+	int rc = open_and_read(mr, o);
 	if (probing)
 		pthread_join(br.thread, NULL);
 	if (rc < 0) {
