@@ -1,0 +1,33 @@
+#!/bin/sh
+# Soaks: `make soak`. Long runs that `make check` cannot afford:
+#   crash    tests/integration/crash_recovery.sh with SOAK_CRASH_ITERS kill -9
+#            iterations (default 300, ~20 min): the journal verifies, every
+#            intent is reconciled, the fleet agrees with the journal.
+#   watch    tests/bench/watch.sh over SOAK_WATCH_SECONDS (default 1800) of
+#            `cutover watch` on 1,000 services: CPU and RSS must stay flat.
+# Env: SOAK (space-separated names, default "crash watch"), BUILD, BIN, SIM.
+cd "$(dirname "$0")/../.." || exit 2
+BUILD=${BUILD:-build}
+if [ -z "${BIN:-}" ]; then
+	if [ "$BUILD" = build ]; then BIN=./cutover; else BIN=$BUILD/cutover; fi
+fi
+SIM=${SIM:-$BUILD/cutover-sim}
+export BUILD BIN SIM
+failed=""
+for s in ${SOAK:-crash watch}; do
+	echo "== soak: $s"
+	case $s in
+	crash)
+		log=$(mktemp)
+		CRASH_ITERS=${SOAK_CRASH_ITERS:-300} sh tests/integration/crash_recovery.sh >"$log" 2>&1
+		rc=$?
+		grep -E '^(not ok|# [0-9]+ iterations)' "$log"
+		tail -n 1 "$log"
+		rm -f "$log"
+		[ $rc -eq 0 ] || failed="$failed $s" ;;
+	watch) WATCH_SECONDS=${SOAK_WATCH_SECONDS:-1800} KEY_PRESSES=5 sh tests/bench/watch.sh ||
+		failed="$failed $s" ;;
+	*) echo "soak $s: unknown (crash, watch)" >&2; failed="$failed $s" ;;
+	esac
+done
+[ -z "$failed" ] || { echo "soak: failed:$failed" >&2; exit 1; }
