@@ -123,7 +123,7 @@ static const struct side_stats *side_of(struct rig *r, const char *name, enum si
  * So a 20 ms endpoint must read 19..30 ms at p50, and a 1 ms one under 8. */
 static void latencies_match_the_simulator_within_tolerance(void **state)
 {
-	struct rig r;
+	static struct rig r;	/* static: teardown reaches it after a failed assertion */
 	const char *names[] = { "fast", "slow", NULL };
 	rig_start(&r, "fast blue lat_ms=1 jitter_ms=0\nfast green lat_ms=1 jitter_ms=0\n"
 		      "slow blue lat_ms=20 jitter_ms=0\nslow green lat_ms=40 jitter_ms=0\n",
@@ -151,7 +151,7 @@ static void expect_error(struct rig *r, const char *name, enum side s, const cha
 
 static void every_failure_mode_is_named_in_words(void **state)
 {
-	struct rig r;
+	static struct rig r;	/* static: teardown reaches it after a failed assertion */
 	const char *names[] = { "hang", "reset", "garbage", "err", "down", NULL };
 	/* A closed port for "connection refused": the simulator's --bind
 	 * listener in refuse mode. */
@@ -180,7 +180,7 @@ static void every_failure_mode_is_named_in_words(void **state)
 
 static void a_sick_green_mid_run_turns_down_then_up_again(void **state)
 {
-	struct rig r;
+	static struct rig r;	/* static: teardown reaches it after a failed assertion */
 	const char *names[] = { "api", NULL };
 	rig_start(&r, "api green lat_ms=1\n", names, NULL, 50, 500, 0, NULL);
 	rig_run(&r, 500);
@@ -202,7 +202,7 @@ static void a_sick_green_mid_run_turns_down_then_up_again(void **state)
  * about 4 probes whatever one hanging endpoint (2 s timeout) does. */
 static void a_hanging_endpoint_does_not_delay_a_thousand_healthy_ones(void **state)
 {
-	struct rig r;
+	static struct rig r;	/* static: teardown reaches it after a failed assertion */
 	const char *names[] = { "stuck", NULL };
 	rig_start(&r, "stuck green mode=hang\n", names, NULL, 500, 2000, 1000, NULL);
 	rig_run(&r, 2300);
@@ -226,7 +226,7 @@ static void a_hanging_endpoint_does_not_delay_a_thousand_healthy_ones(void **sta
 
 static void verdict_fails_a_much_slower_green_and_passes_an_equal_one(void **state)
 {
-	struct rig r;
+	static struct rig r;	/* static: teardown reaches it after a failed assertion */
 	const char *names[] = { "slowgreen", "same", NULL };
 	rig_start(&r, "slowgreen blue lat_ms=2 jitter_ms=0.2\nslowgreen green lat_ms=30 jitter_ms=1\n"
 		      "same blue lat_ms=3 jitter_ms=0.3\nsame green lat_ms=3 jitter_ms=0.3\n",
@@ -246,7 +246,7 @@ static void verdict_fails_a_much_slower_green_and_passes_an_equal_one(void **sta
  * it off and say so, on the plain and on the JSON-expectation path. */
 static void a_response_over_the_size_cap_is_an_error_in_words(void **state)
 {
-	struct rig r;
+	static struct rig r;	/* static: teardown reaches it after a failed assertion */
 	const char *names[] = { "big", NULL };	/* green has a JSON expectation */
 	rig_max_body = 16;
 	rig_start(&r, "big blue lat_ms=1\n", names, NULL, 100, 1000, 0, NULL);
@@ -262,7 +262,7 @@ static void a_response_over_the_size_cap_is_an_error_in_words(void **state)
 
 static void stop_is_prompt_even_with_probes_hanging(void **state)
 {
-	struct rig r;
+	static struct rig r;	/* static: teardown reaches it after a failed assertion */
 	const char *names[] = { "h", NULL };
 	rig_start(&r, "h blue mode=hang\nh green mode=hang\n", names, NULL, 100, 30000, 0, NULL);
 	rig_run(&r, 300);
