@@ -90,7 +90,16 @@ bool confirm_key(struct console *c, int key)
 			c->modal_top = 0;
 		return true;
 	}
-	if (c->modal == MODAL_TYPED) {
+	/* Neither word holds a y or an n: while the word is being typed they
+	 * keep the meaning they have everywhere else (a reason after
+	 * "force " may hold any letter). */
+	bool in_word = c->modal == MODAL_TYPED && !strchr(c->typed, ' ');
+	if (in_word && (key == 'n' || key == 'N')) {
+		close_modal(c);
+		console_flash(c, "cancelled: nothing changed");
+	} else if (in_word && (key == 'y' || key == 'Y')) {
+		console_flash(c, "y is not enough here: type '%s' and Enter", c->typed_word);
+	} else if (c->modal == MODAL_TYPED) {
 		typed_key(c, key);
 	} else if (key == 'y' || key == 'Y') {
 		request_submit(c, &c->pending, false, NULL);

@@ -105,7 +105,7 @@ void confirm_draw(struct console *c)
 	if (c->modal == MODAL_TYPED) {
 		const char *why = p->n_blockers ? "a gate blocks: to override, type 'force' (a reason may follow)"
 						: "type 'rollback'";
-		draw_fmt(y++, x0 + 2, w - 4, ROLE_FLASH, "%s and Enter; Esc cancels", why);
+		draw_fmt(y++, x0 + 2, w - 4, ROLE_FLASH, "%s and Enter; n or Esc cancels", why);
 		draw_fmt(y, x0 + 2, w - 4, ROLE_MODAL, "> %s_", c->typed);
 	} else {
 		int x = draw_text(y, x0 + 2, w - 4, ROLE_SELECTED, "[ Cancel: n / Esc ]", false);

@@ -204,9 +204,9 @@ T send-keys G
 check "a failing green blocks: the modal says so" wait_for "block +green-health"
 check "the modal asks for 'force'" wait_for "type 'force'"
 T send-keys y
-sleep 0.5
+check "y says it is not enough" wait_for "y is not enough here: type 'force' and Enter"
 expect_share "y alone does not apply a blocked move" sick 0
-T send-keys BSpace f o r c e Space g r e e n Space i s Space f i n e Enter
+T send-keys f o r c e Space g r e e n Space i s Space f i n e Enter
 check "force and Enter apply the blocked move" wait_for "plan p-[^ ]+ done: 1 service applied"
 expect_share "haproxy sends sick to green after force" sick 100
 check "the forced move is journaled with its reason" grep -q '"forced":true,"reason":"green is fine"' "$journal"
@@ -214,6 +214,10 @@ T send-keys Escape
 
 T send-keys R
 check "R asks to type rollback" wait_for "type 'rollback'"
+T send-keys n
+check "n cancels the rollback modal" wait_for "cancelled: nothing changed"
+T send-keys R
+wait_for "type 'rollback'" >/dev/null
 T send-keys r o l l Enter
 check "a wrong word is refused" wait_for "type 'rollback' exactly"
 expect_share "nothing rolled back on a wrong word" web 100
