@@ -80,7 +80,7 @@ static int open_hands(struct console *c, struct workers *w, struct co_error *err
 {
 	const struct config *cfg = c->cfg;
 	char *path = journal_state_path(cfg->state_dir, cfg->release, "journal.jsonl", err);
-	if (!path || events_init(&c->events, path) < 0) {
+	if (!path || journal_tail_init(&c->events, path) < 0) {
 		free(path);
 		return -1;
 	}
@@ -170,7 +170,7 @@ int console_run(const char *config_path, const char *theme_name, bool watch)
 	endwin();
 done:
 	operate_close(c.op);	/* a plan in flight finishes first */
-	events_done(&c.events);
+	journal_tail_done(&c.events);
 	workers_stop(&w);
 	request_free(&c.pending);
 	snapshot_done(&c.snap);

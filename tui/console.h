@@ -10,7 +10,7 @@
 #include "cutover/lock.h"
 #include "cutover/model.h"
 #include "cutover/plan.h"
-#include "events.h"
+#include "cutover/journal_tail.h"
 #include "keys.h"
 
 enum sort_key { SORT_NAME, SORT_GROUP, SORT_DP95, SORT_VERDICT, SORT_WEIGHT, SORT_COUNT };
@@ -71,7 +71,7 @@ struct console {
 	bool quit_when_done;
 	long *plan_pos;			/* per service: its place in the running plan, -1 */
 	uint64_t result_until_ms;
-	struct events events;		/* the journal's recent records */
+	struct journal_tail events;		/* the journal's recent records */
 
 	char notice[512];		/* recovery after a crash: shown until a key */
 	char flash[160];

@@ -25,7 +25,7 @@ int events_draw(struct console *c, int y, int h, const char *service)
 		return used;
 	}
 	for (size_t k = 0; used < h; k++) {
-		const struct event *e = events_recent(&c->events, k);
+		const struct journal_event *e = journal_tail_recent(&c->events, k);
 		if (!e)
 			break;
 		if (service && strcmp(e->service, service) != 0)

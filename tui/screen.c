@@ -281,7 +281,7 @@ int screen_loop(struct console *c)
 		uint64_t now = monotonic_ms();
 		if (now - c->owner_read_ms >= OWNER_MS)
 			read_owner(c);
-		if (events_poll(&c->events)) {	/* one stat() when nothing is new */
+		if (journal_tail_poll(&c->events)) {	/* one stat() when nothing is new */
 			dirty = true;
 			/* Another process (or our executor) set weights: what
 			 * the journal says is the target drift is judged by. */

@@ -1,5 +1,5 @@
-/* events: tails the journal file for the screen. */
-#include "events.h"
+/* journal_tail: follows a journal file by offset (see journal_tail.h). */
+#include "cutover/journal_tail.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,14 +8,14 @@
 
 #include <cjson/cJSON.h>
 
-int events_init(struct events *ev, const char *path)
+int journal_tail_init(struct journal_tail *ev, const char *path)
 {
 	memset(ev, 0, sizeof *ev);
 	ev->path = path ? strdup(path) : NULL;
 	return ev->path ? 0 : -1;
 }
 
-void events_done(struct events *ev)
+void journal_tail_done(struct journal_tail *ev)
 {
 	free(ev->path);
 	ev->path = NULL;
@@ -36,7 +36,7 @@ static void num(const cJSON *o, const char *k, char *out, size_t cap)
 		snprintf(out, cap, "?");
 }
 
-static void format_record(const cJSON *r, struct event *out)
+static void format_record(const cJSON *r, struct journal_event *out)
 {
 	const char *type = str(r, "type"), *t = str(r, "time");
 	char from[8], to[8], found[8];
@@ -73,7 +73,7 @@ static void format_record(const cJSON *r, struct event *out)
 	}
 }
 
-void events_format(const char *json_line, struct event *out)
+void journal_event_format(const char *json_line, struct journal_event *out)
 {
 	memset(out, 0, sizeof *out);
 	cJSON *r = cJSON_Parse(json_line);
@@ -87,19 +87,19 @@ void events_format(const char *json_line, struct event *out)
 	cJSON_Delete(r);
 }
 
-static void push(struct events *ev, const char *line)
+static void push(struct journal_tail *ev, const char *line)
 {
-	size_t slot = (ev->head + ev->n) % EVENTS_KEEP;
-	if (ev->n == EVENTS_KEEP)
-		ev->head = (ev->head + 1) % EVENTS_KEEP;
+	size_t slot = (ev->head + ev->n) % JOURNAL_TAIL_KEEP;
+	if (ev->n == JOURNAL_TAIL_KEEP)
+		ev->head = (ev->head + 1) % JOURNAL_TAIL_KEEP;
 	else
 		ev->n++;
-	events_format(line, &ev->ring[slot]);
+	journal_event_format(line, &ev->ring[slot]);
 	ev->pushed++;
 }
 
 /* Splits buf into lines; an unfinished last line waits in partial. */
-static void take(struct events *ev, const char *buf, size_t len)
+static void take(struct journal_tail *ev, const char *buf, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		if (buf[i] != '\n') {
@@ -114,7 +114,7 @@ static void take(struct events *ev, const char *buf, size_t len)
 	}
 }
 
-bool events_poll(struct events *ev)
+bool journal_tail_poll(struct journal_tail *ev)
 {
 	struct stat st;
 	if (!ev->path || stat(ev->path, &st) != 0) {
@@ -149,6 +149,7 @@ bool events_poll(struct events *ev)
 		size_t got;
 		while ((got = fread(buf, 1, sizeof buf, f)) > 0) {
 			size_t start = 0;
+			want += (long long)got;
 			if (skip_first) {	/* we landed mid-line */
 				char *nl = memchr(buf, '\n', got);
 				if (!nl)
@@ -157,7 +158,6 @@ bool events_poll(struct events *ev)
 				skip_first = false;
 			}
 			take(ev, buf + start, got - start);
-			want += (long long)got;
 		}
 	}
 	ev->offset = want;
@@ -165,9 +165,9 @@ bool events_poll(struct events *ev)
 	return ev->pushed != before;
 }
 
-const struct event *events_recent(const struct events *ev, size_t k)
+const struct journal_event *journal_tail_recent(const struct journal_tail *ev, size_t k)
 {
 	if (k >= ev->n)
 		return NULL;
-	return &ev->ring[(ev->head + ev->n - 1 - k) % EVENTS_KEEP];
+	return &ev->ring[(ev->head + ev->n - 1 - k) % JOURNAL_TAIL_KEEP];
 }
