@@ -7,6 +7,7 @@
 #include "cutover/executor.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cutover/fanout.h"
 #include "cutover/journal.h"
 #include "executor_private.h"
 
@@ -57,22 +59,6 @@ static void journal_note(struct executor *e, const char *type, cJSON *payload)
 	cJSON_Delete(payload);
 }
 
-static cJSON *gates_json(const struct plan *p, size_t s)
-{
-	cJSON *arr = cJSON_CreateArray();
-	for (size_t i = 0; i < p->n_gates; i++) {
-		const struct gate_result *g = &p->gates[i];
-		if (g->service != s && g->service != PLAN_WHOLE)
-			continue;
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "gate", g->name);
-		cJSON_AddStringToObject(o, "level", gate_level_name(g->level));
-		cJSON_AddStringToObject(o, "detail", g->detail);
-		cJSON_AddItemToArray(arr, o);
-	}
-	return arr;
-}
-
 cJSON *executor_intent_json(const struct executor *e, const struct plan_move *mv)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -83,7 +69,7 @@ cJSON *executor_intent_json(const struct executor *e, const struct plan_move *mv
 		cJSON_AddNumberToObject(o, "from", mv->from);
 	cJSON_AddNumberToObject(o, "to", mv->to);
 	cJSON_AddBoolToObject(o, "rollback", e->plan.rollback);
-	cJSON_AddItemToObject(o, "gates", gates_json(&e->plan, mv->service));
+	cJSON_AddItemToObject(o, "gates", plan_gates_json(&e->plan, mv->service, true));
 	cJSON_AddBoolToObject(o, "forced", e->forced);
 	if (e->reason[0])
 		cJSON_AddStringToObject(o, "reason", e->reason);
@@ -191,37 +177,21 @@ static void apply_one(struct executor *e, size_t ni, struct weight_change ch, si
 	(void)ni;
 }
 
-static void *apply_task_run(void *arg)
+static void apply_task_run(void *arg)
 {
 	struct executor_apply *t = arg;
 	memset(&t->res, 0, sizeof(t->res));
 	if (t->e->drv->apply(t->e->r, t->instance, t->ch, t->n, &t->res) < 0)
 		t->res.ok = false;
 	executor_instance_name(t->e, t->instance, &t->res);
-	return NULL;
 }
 
 /* Instances at once, at most: a fleet is a handful to a few dozen. */
 #define APPLY_PARALLEL 64
 
-/* Runs every task, up to APPLY_PARALLEL at once; a thread that cannot be
- * made runs its task on this one. */
 void executor_apply_fleet(struct executor_apply *t, size_t n)
 {
-	for (size_t start = 0; start < n; start += APPLY_PARALLEL) {
-		size_t k = n - start < APPLY_PARALLEL ? n - start : APPLY_PARALLEL;
-		pthread_t th[APPLY_PARALLEL];
-		bool made[APPLY_PARALLEL] = { false };
-		for (size_t i = 1; i < k; i++)
-			made[i] = pthread_create(&th[i], NULL, apply_task_run, &t[start + i]) == 0;
-		apply_task_run(&t[start]);
-		for (size_t i = 1; i < k; i++) {
-			if (made[i])
-				pthread_join(th[i], NULL);
-			else
-				apply_task_run(&t[start + i]);
-		}
-	}
+	fanout_run(t, n, sizeof(*t), apply_task_run, APPLY_PARALLEL);
 }
 
 /* A move of one service, all or nothing across the fleet. Returns true
@@ -365,7 +335,14 @@ struct executor *executor_start(struct model *m, const struct router_driver *drv
 	e->j = j;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->cond, NULL);
-	if (pthread_create(&e->thread, NULL, executor_main, e) != 0) {
+	/* The thread blocks every signal: they are the main thread's to take
+	 * (the console's SIGWINCH and SIGINT). */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int rc = pthread_create(&e->thread, NULL, executor_main, e);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		co_error_set(err, "cannot start the executor thread");
 		pthread_mutex_destroy(&e->lock);
 		pthread_cond_destroy(&e->cond);

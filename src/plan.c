@@ -199,3 +199,19 @@ void plan_done(struct plan *p)
 	free(p->gates);
 	memset(p, 0, sizeof(*p));
 }
+
+cJSON *plan_gates_json(const struct plan *p, size_t service, bool with_whole)
+{
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; arr && i < p->n_gates; i++) {
+		const struct gate_result *g = &p->gates[i];
+		if (g->service != service && !(with_whole && g->service == PLAN_WHOLE))
+			continue;
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "gate", g->name);
+		cJSON_AddStringToObject(o, "level", gate_level_name(g->level));
+		cJSON_AddStringToObject(o, "detail", g->detail);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}

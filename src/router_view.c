@@ -2,12 +2,12 @@
  * published into the model (see router_poller.h). */
 #include "cutover/router_poller.h"
 
-#include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "cutover/fanout.h"
 
 #define PARALLEL_MAX 32
 
@@ -19,35 +19,12 @@ struct observe_task {
 	size_t instance;
 	struct route_observation *obs;
 	struct instance_result *res;
-	pthread_t thread;
-	bool threaded;
 };
 
-static void *observe_task_run(void *arg)
+static void observe_task_run(void *arg)
 {
 	struct observe_task *t = arg;
 	t->drv->observe(t->r, t->instance, t->obs, t->res);
-	return NULL;
-}
-
-/* Runs tasks[n] at once, each on its own thread; one that cannot get a
- * thread runs here, in turn. Signals are blocked in the threads: they
- * belong to the main thread (the console's SIGWINCH, a CLI's SIGINT). */
-static void observe_batch(struct observe_task *tasks, size_t n)
-{
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	for (size_t i = 1; i < n; i++)
-		tasks[i].threaded = pthread_create(&tasks[i].thread, NULL, observe_task_run,
-						   &tasks[i]) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	for (size_t i = 0; i < n; i++)
-		if (i == 0 || !tasks[i].threaded)
-			observe_task_run(&tasks[i]);
-	for (size_t i = 1; i < n; i++)
-		if (tasks[i].threaded)
-			pthread_join(tasks[i].thread, NULL);
 }
 
 static int view_size(struct router_view *v, const struct config *cfg, size_t n,
@@ -73,22 +50,22 @@ int router_observe_all(const struct router_driver *drv, struct router *r,
 		       const struct config *cfg, struct router_view *v, struct co_error *err)
 {
 	size_t n = drv->n_instances(r);
-	struct observe_task tasks[PARALLEL_MAX];
 
 	if (view_size(v, cfg, n, err) < 0)
 		return -1;
 	v->drv = drv;
 	v->up = 0;
-	for (size_t start = 0; start < n; start += PARALLEL_MAX) {
-		size_t k = n - start < PARALLEL_MAX ? n - start : PARALLEL_MAX;
-		for (size_t i = 0; i < k; i++) {
-			tasks[i] = (struct observe_task){
-				.drv = drv, .r = r, .instance = start + i,
-				.obs = &v->obs[(start + i) * cfg->n_services],
-				.res = &v->inst[start + i] };
-		}
-		observe_batch(tasks, k);
+	struct observe_task *tasks = calloc(n ? n : 1, sizeof(*tasks));
+	if (!tasks) {
+		co_error_set(err, "router pass over %zu instances: out of memory", n);
+		return -1;
 	}
+	for (size_t i = 0; i < n; i++)
+		tasks[i] = (struct observe_task){ .drv = drv, .r = r, .instance = i,
+						  .obs = &v->obs[i * cfg->n_services],
+						  .res = &v->inst[i] };
+	fanout_run(tasks, n, sizeof(*tasks), observe_task_run, PARALLEL_MAX);
+	free(tasks);
 	for (size_t i = 0; i < n; i++)
 		v->up += v->inst[i].ok ? 1 : 0;
 	return 0;

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 #include "cutover/model.h"
 
 enum move_goal {
@@ -62,5 +64,10 @@ int plan_build(const struct snapshot *snap, const size_t *services, size_t n,
 void plan_done(struct plan *p);
 
 const char *gate_level_name(enum gate_level l);	/* "pass" / "warn" / "block" */
+
+/* The gates that judged service (PLAN_WHOLE: the plan-wide ones) as a JSON
+ * array of {"gate", "level", "detail"}, the plan-wide ones too when
+ * with_whole: the journal's intents and the CLI's --json say it alike. */
+cJSON *plan_gates_json(const struct plan *p, size_t service, bool with_whole);
 
 #endif

@@ -55,22 +55,6 @@ void move_report_nothing(struct move_report *r, const char *why)
 	cJSON_ReplaceItemInObjectCaseSensitive(r->doc, "nothing_to_do", cJSON_CreateTrue());
 }
 
-static cJSON *gates_json(const struct plan *p, size_t service)
-{
-	cJSON *a = cJSON_CreateArray();
-	for (size_t i = 0; a && i < p->n_gates; i++) {
-		const struct gate_result *g = &p->gates[i];
-		if (g->service != service)
-			continue;
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "gate", g->name);
-		cJSON_AddStringToObject(o, "level", gate_level_name(g->level));
-		cJSON_AddStringToObject(o, "detail", g->detail);
-		cJSON_AddItemToArray(a, o);
-	}
-	return a;
-}
-
 static void plan_json(struct move_report *r, const struct plan *p, const struct snapshot *snap)
 {
 	const struct config *cfg = snap->cfg;
@@ -83,7 +67,7 @@ static void plan_json(struct move_report *r, const struct plan *p, const struct 
 	cJSON_AddStringToObject(rt, "driver", driver_name(cfg->router.driver));
 	cJSON_AddNumberToObject(rt, "up", snap->routers_up);
 	cJSON_AddNumberToObject(rt, "total", snap->routers_total);
-	cJSON_AddItemToObject(o, "gates", gates_json(p, PLAN_WHOLE));
+	cJSON_AddItemToObject(o, "gates", plan_gates_json(p, PLAN_WHOLE, false));
 	cJSON *moves = cJSON_AddArrayToObject(o, "moves");
 	for (size_t k = 0; k < p->n_moves; k++) {
 		const struct plan_move *mv = &p->moves[k];
@@ -92,7 +76,7 @@ static void plan_json(struct move_report *r, const struct plan *p, const struct 
 		cJSON_AddStringToObject(m, "kind", kind_name(cfg->services[mv->service].kind));
 		cJSON_AddItemToObject(m, "from", weight_json(mv->from));
 		cJSON_AddNumberToObject(m, "to", mv->to);
-		cJSON_AddItemToObject(m, "gates", gates_json(p, mv->service));
+		cJSON_AddItemToObject(m, "gates", plan_gates_json(p, mv->service, false));
 		cJSON_AddItemToArray(moves, m);
 	}
 	cJSON_AddNumberToObject(o, "blockers", (double)p->n_blockers);
