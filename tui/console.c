@@ -13,6 +13,7 @@
 
 #include "../src/cli/cli.h"
 #include "cutover/journal.h"
+#include "cutover/journal_targets.h"
 #include "cutover/prober.h"
 #include "cutover/router.h"
 #include "cutover/router_poller.h"
@@ -126,6 +127,9 @@ int console_run(const char *config_path, const char *theme_name, bool watch)
 		config_free(cfg);
 		return EXIT_FAILED;
 	}
+	/* Targets before the first router pass, so drift shows from the start;
+	 * a journal that cannot be read only leaves drift unjudged. */
+	journal_seed_targets(NULL, cfg, &m, &err);
 	struct console c;
 	memset(&c, 0, sizeof c);
 	c.cfg = cfg;

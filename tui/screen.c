@@ -283,10 +283,12 @@ int screen_loop(struct console *c)
 			read_owner(c);
 		if (journal_tail_poll(&c->events)) {	/* one stat() when nothing is new */
 			dirty = true;
-			/* Another process (or our executor) set weights: what
-			 * the journal says is the target drift is judged by. */
+			/* Another process set weights: what the journal says is
+			 * the target drift is judged by. With the lock ours, the
+			 * executor sets targets itself and nobody else writes. */
 			struct co_error err;
-			journal_seed_targets(c->events.path, c->cfg, c->model, &err);
+			if (!c->op)
+				journal_seed_targets(c->events.path, c->cfg, c->model, &err);
 		}
 		if (request_poll(c)) {
 			dirty = true;
