@@ -14,6 +14,7 @@
 # Env: CRASH_ITERS (default 25), CRASH_SEED (default: time-based, printed so
 # a failing run can be repeated).
 . tests/lib/assert.sh
+. tests/lib/haproxy.sh
 BIN=${BIN:-./cutover}
 SIM=${SIM:-build/cutover-sim}
 case $BIN in */*) ;; *) [ -x "$BIN" ] && BIN=./$BIN ;; esac
@@ -30,15 +31,6 @@ cleanup() {
 trap cleanup EXIT
 
 
-free_ports() {	# N: N distinct free ports on 127.0.0.1
-	python3 - "$1" <<'PY'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
-}
 
 SVCS="a1 a2 a3 a4 a5 b1 b2 b3 b4 b5 ja jb"
 set -- $(free_ports 26)

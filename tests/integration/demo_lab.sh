@@ -7,6 +7,7 @@
 # starts and stops at once (exit 0); CUTOVER_DEMO_ROUTER=rehearsal and a
 # machine without haproxy both run it on the rehearsal router.
 . tests/lib/assert.sh
+. tests/lib/haproxy.sh
 BIN=${BIN:-./cutover}
 SIM=${SIM:-build/cutover-sim}
 dir=$(mktemp -d)
@@ -45,19 +46,7 @@ none_in() {
 }
 
 # admin COMMAND: haproxy's answer on the lab's admin socket.
-admin() {
-	python3 - "$L/haproxy.sock" "$1" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect(sys.argv[1])
-s.sendall((sys.argv[2] + "\n").encode())
-data = b""
-while True:
-    b = s.recv(65536)
-    if not b: break
-    data += b
-print(data.decode(), end="")
-PY
-}
+admin() { haproxy_cmd "$L/haproxy.sock" "$1"; }
 
 # 1. The haproxy lab, held up while we look at it.
 L=$dir/hap

@@ -5,6 +5,7 @@
 # one dead instance (move put back and named, rollback reports it), the
 # operator lock between two moves, crash recovery, and a journal that verifies.
 . tests/lib/assert.sh
+. tests/lib/haproxy.sh
 BIN=${BIN:-./cutover}
 SIM=${SIM:-build/cutover-sim}
 dir=$(mktemp -d)
@@ -16,15 +17,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_ports() {	# N: N distinct free ports on 127.0.0.1
-	python3 - "$1" <<'PY'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
-}
 set -- $(free_ports 8)
 api_b=$1 api_g=$2 web_b=$3 web_g=$4 job_b=$5 job_g=$6 fe1=$7 fe2=$8
 
@@ -86,26 +78,7 @@ conf 100 > "$dir/slow.json"	# probes its full 3 s: holds the lock that long
 C="-c $dir/c.json"
 
 # green share of BACKEND on instance N, read from haproxy itself.
-share() {
-	python3 - "$dir/h$1.sock" "$2" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect(sys.argv[1])
-s.sendall(("show servers state %s\n" % sys.argv[2]).encode())
-data = b""
-while True:
-    b = s.recv(65536)
-    if not b: break
-    data += b
-lines = data.decode().splitlines()
-head = next(l for l in lines if l.startswith("# be_id")).split()[1:]
-w = {}
-for l in lines:
-    f = l.split()
-    if len(f) == len(head) and not l.startswith("#"):
-        r = dict(zip(head, f)); w[r["srv_name"]] = int(r["srv_uweight"])
-print(round(100 * w["green"] / (w["green"] + w["blue"])) if w["green"] + w["blue"] else "zero")
-PY
-}
+share() { haproxy_share "$dir/h$1.sock" "$2"; }
 expect_share() {	# NAME INSTANCE BACKEND WANT
 	got=$(share "$2" "$3" 2>&1)
 	if [ "$got" = "$4" ]; then ok "$1"; else nok "$1" "instance $2 $3: got $got, want $4"; fi
@@ -152,15 +125,10 @@ for b in be_api be_web be_nightly; do
 	expect_share "$b back on blue on instance 2" 2 "$b" 0
 done
 
+hset() { haproxy_cmd "$dir/h$1.sock" "$2" >/dev/null; }	# INSTANCE COMMAND
+
 # 5b. A router that lost what the journal says (a reload without a state
 # file) is drift: a blocker toward green; a rollback still goes through.
-hset() {	# INSTANCE COMMAND
-	python3 - "$dir/h$1.sock" "$2" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect(sys.argv[1])
-s.sendall((sys.argv[2] + "\n").encode()); s.recv(4096)
-PY
-}
 hset 1 "set server be_web/green weight 30"; hset 2 "set server be_web/green weight 30"
 expect_out "drift against the journal blocks a move toward green" 1 "block +drift" \
 	"$BIN" move $C web --to green --weight 50 --yes

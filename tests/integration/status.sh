@@ -7,6 +7,7 @@
 # it is changed behind cutover's back, traffic counted at the frontend, a
 # dead instance named on stderr (exit still 0).
 . tests/lib/assert.sh
+. tests/lib/haproxy.sh
 BIN=${BIN:-./cutover}
 SIM=${SIM:-build/cutover-sim}
 dir=$(mktemp -d)
@@ -121,15 +122,6 @@ assert d['router'] == {'driver': 'rehearsal', 'up': None, 'total': None}, d['rou
 assert all(x['weight'] is None for x in d['services'])"
 
 # --- The router: a fleet of two haproxy processes -----------------------------
-free_ports() {	# N: N distinct free ports on 127.0.0.1
-	python3 - "$1" <<'PY'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
-}
 set -- $(free_ports 5)
 api_b=$1 api_g=$2 web_b=$3 web_g=$4 fe=$5
 "$SIM" --port 0 --port-file "$dir/hport" --bind "$api_b=api/blue" --bind "$api_g=api/green" \
@@ -181,13 +173,8 @@ hsvc() {	# name backend
 	printf ']}\n'
 } > "$dir/h.json"
 
-hset() {	# INSTANCE COMMAND: behind cutover's back, through the runtime socket
-	python3 - "$dir/h$1.sock" "$2" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect(sys.argv[1])
-s.sendall((sys.argv[2] + "\n").encode()); s.recv(4096)
-PY
-}
+# hset INSTANCE COMMAND: behind cutover's back, through the runtime socket.
+hset() { haproxy_cmd "$dir/h$1.sock" "$2" >/dev/null; }
 # hstatus NAME PYTHON: status --json on the fleet exits 0 and PYTHON holds
 # with d (the document) and s (services by name).
 hstatus() {

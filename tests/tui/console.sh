@@ -6,13 +6,10 @@
 BIN=${BIN:-./cutover}
 SIM=${SIM:-build/cutover-sim}
 dir=$(mktemp -d)
-sock="cvtui$$"
-serial=0	# every start gets its own tmux server: a new client must never
-	# meet the previous server while it is still shutting down.
 simpid=
-T() { tmux -L "$sock-$serial" "$@"; }
+. tests/lib/tmux.sh
 cleanup() {
-	T kill-server 2>/dev/null
+	tui_stop
 	[ -n "$simpid" ] && kill "$simpid" 2>/dev/null && wait "$simpid" 2>/dev/null
 	rm -rf "$dir"
 }
@@ -47,56 +44,8 @@ svc() {	# name kind group
 	printf ']}\n'
 } > "$dir/c.json"
 
-# wait_for PATTERN: polls the pane (up to 5 s) until grep -E matches.
-wait_for() {
-	i=0
-	while [ $i -lt 100 ]; do
-		T capture-pane -p > "$dir/screen" 2>/dev/null
-		grep -Eq -- "$1" "$dir/screen" && return 0
-		sleep 0.05; i=$((i + 1))
-	done
-	echo "waited for: $1"; cat "$dir/screen"; return 1
-}
-wait_gone() {
-	i=0
-	while [ $i -lt 100 ]; do
-		T capture-pane -p > "$dir/screen" 2>/dev/null
-		grep -Eq -- "$1" "$dir/screen" || return 0
-		sleep 0.05; i=$((i + 1))
-	done
-	echo "still there: $1"; cat "$dir/screen"; return 1
-}
-# exited_with N: the pane's program ended (within 5 s) with status N.
-exited_with() { st=$(dead_status); [ "$st" = "$1" ] || { echo "status: $st"; T capture-pane -p; return 1; }; }
-dead_status() {
-	i=0
-	while [ $i -lt 100 ]; do
-		# tmux can mark the pane dead (pty closed) before it has reaped
-		# the process: wait for the status too.
-		st=$(T display -p '#{pane_dead}:#{pane_dead_status}')
-		case $st in 1:?*) echo "${st#1:}"; return ;; esac
-		# ... and some tmux 3.3 builds only write it into the pane.
-		st=$(T capture-pane -p | sed -n 's/^Pane is dead (status \([0-9]*\).*/\1/p' | tail -n 1)
-		[ -n "$st" ] && { echo "$st"; return; }
-		[ -s "$dir/rc" ] && { cat "$dir/rc"; return; }
-		sleep 0.05; i=$((i + 1))
-	done
-	echo alive
-}
-start() {	# start "ENV" ARGS...: a fresh 80x24 server running the binary
-	T kill-server 2>/dev/null
-	serial=$((serial + 1))
-	env=$1; shift
-	# remain-on-exit is set before the program starts, so even an instant
-	# exit leaves its status to read.
-	# The wrapper exits with the program's status and also writes it down:
-	# tmux 3.3 sometimes marks the pane dead without a status.
-	rm -f "$dir/rc"
-	T -f /dev/null start-server \; set -g remain-on-exit on \; new -d -x 80 -y 24 \
-		"env $env $BIN $*; rc=\$?; echo \$rc > $dir/rc; exit \$rc"
-}
 
-start "TERM=xterm-256color" -c "$dir/c.json"
+tui_start 80 24 "TERM=xterm-256color" -c "$dir/c.json"
 check "console shows release, sides and REHEARSAL" wait_for "tui-r1.*REHEARSAL.*B:blue -> G:green"
 for s in api web sick nightly; do
 	check "service $s has a row" wait_for "[> ]$s "
@@ -151,7 +100,7 @@ check "back at 80x24 the table returns" wait_for "tui-r1.*REHEARSAL"
 T send-keys q
 check "q exits with status 0" exited_with 0
 
-start "TERM=xterm-256color" watch -c "$dir/c.json"
+tui_start 80 24 "TERM=xterm-256color" watch -c "$dir/c.json"
 check "watch shows [R] and WATCH" wait_for "\[R\] WATCH"
 for k in g b G B R; do
 	T send-keys "$k"
@@ -173,7 +122,7 @@ if command -v flock >/dev/null 2>&1; then
 	flockpid=$!
 	i=0	# held once a shared try-lock fails
 	while flock -n -s "$dir/state/tui-r1.lock" true 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	start "TERM=xterm-256color" -c "$dir/c.json"
+	tui_start 80 24 "TERM=xterm-256color" -c "$dir/c.json"
 	check "a held lock makes the console read-only" wait_for "\[R\]"
 	check "the holder is named" wait_for "ana@ops1"
 	T send-keys G
@@ -186,25 +135,25 @@ fi
 # A state_dir it cannot write: no journal, so no hands; the dashboard
 # still serves, read-only, and says why.
 sed 's#"state_dir":"[^"]*"#"state_dir":"/proc/cutover-cannot-be-here"#' "$dir/c.json" > "$dir/ro.json"
-start "TERM=xterm-256color" -c "$dir/ro.json"
+tui_start 80 24 "TERM=xterm-256color" -c "$dir/ro.json"
 check "an unwritable state_dir opens read-only" wait_for "\[R\]"
 check "and names why" wait_for "read-only: cannot create state directory /proc/cutover-cannot-be-here"
 T send-keys q
 check "that console exits 0 after q" exited_with 0
 
-start "NO_COLOR=1 TERM=xterm-256color" -c "$dir/c.json"
+tui_start 80 24 "NO_COLOR=1 TERM=xterm-256color" -c "$dir/c.json"
 check "NO_COLOR renders" wait_for "tui-r1"
-check "NO_COLOR: no colour escapes" sh -c "! tmux -L '$sock-$serial' capture-pane -p -e | grep -Eq '\[(3[0-7]|4[0-7]|38;|48;)'"
+check "NO_COLOR: no colour escapes" sh -c "! tmux -L '$tui_sock-$tui_serial' capture-pane -p -e | grep -Eq '\[(3[0-7]|4[0-7]|38;|48;)'"
 T send-keys q
 check "NO_COLOR console exits 0" exited_with 0
 
-start "TERM=xterm-256color" --theme high-contrast -c "$dir/c.json"
+tui_start 80 24 "TERM=xterm-256color" --theme high-contrast -c "$dir/c.json"
 check "a named theme from themes/ loads" wait_for "tui-r1"
 T send-keys q
 printf 'normal = default default none\nbogus line here\n' > "$dir/bad.theme"
 expect_out "a bad theme file names FILE:LINE" 2 "bad.theme:2:" "$BIN" --theme "$dir/bad.theme" -c "$dir/c.json"
 
-start "TERM=xterm-256color" -c "$dir/c.json"
+tui_start 80 24 "TERM=xterm-256color" -c "$dir/c.json"
 wait_for "tui-r1" >/dev/null
 pid=$(pgrep -P "$(T display -p '#{pane_pid}')" | head -n 1)
 kill -TERM "$pid" 2>/dev/null

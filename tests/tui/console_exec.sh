@@ -7,11 +7,10 @@
 BIN=${BIN:-./cutover}
 SIM=${SIM:-build/cutover-sim}
 dir=$(mktemp -d)
-sock="cvexec$$"
 simpid=
-T() { tmux -L "$sock" "$@"; }
+. tests/lib/tmux.sh
 cleanup() {
-	T kill-server 2>/dev/null
+	tui_stop
 	[ -n "$simpid" ] && kill "$simpid" 2>/dev/null && wait "$simpid" 2>/dev/null
 	rm -rf "$dir"
 }
@@ -49,17 +48,7 @@ chmod +x "$dir/tool"
 } > "$dir/c.json"
 "$BIN" check -c "$dir/c.json" >/dev/null 2>&1 || { nok "the exec config checks" "$("$BIN" check -c "$dir/c.json" 2>&1)"; finish; exit; }
 
-wait_for() {	# PATTERN (up to 8 s)
-	i=0
-	while [ $i -lt 160 ]; do
-		T capture-pane -p > "$dir/screen" 2>/dev/null
-		grep -Eq -- "$1" "$dir/screen" && return 0
-		sleep 0.05; i=$((i + 1))
-	done
-	echo "waited for: $1"; cat "$dir/screen"; return 1
-}
-T -f /dev/null start-server \; set -g remain-on-exit on \; new -d -x 100 -y 30 \
-	"env TERM=xterm-256color $BIN -c $dir/c.json; echo \$? > $dir/rc"
+tui_start 100 30 "TERM=xterm-256color" -c "$dir/c.json"
 wait_for "^>s0 .*(pass|marg|fail)" >/dev/null
 T send-keys Space Down Space
 check "Space marks rows" wait_for "2 marked"
@@ -81,8 +70,7 @@ check "rows of the plan say busy or wait" wait_for "s[0-3] .*(busy|wait)"
 T send-keys q
 check "q during a plan asks first" wait_for "Quit when it has finished\? y / n"
 T send-keys y
-i=0; while [ ! -s "$dir/rc" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-check "the console left with status 0 once the plan was done" sh -c "[ \"\$(cat '$dir/rc')\" = 0 ]"
+check "the console left with status 0 once the plan was done" exited_with 0
 for k in 0 1 2 3; do
 	check "the tool holds s$k at 100" sh -c "[ \"\$(cat '$dir/w/s$k' 2>/dev/null)\" = 100 ]"
 done

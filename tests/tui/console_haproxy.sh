@@ -6,15 +6,14 @@
 # watch shows the journal, and watch with every mutating key changes
 # nothing on haproxy.
 . tests/lib/assert.sh
+. tests/lib/haproxy.sh
 BIN=${BIN:-./cutover}
 SIM=${SIM:-build/cutover-sim}
 dir=$(mktemp -d)
-sock="cvhap$$"
-serial=0
 pids=
-T() { tmux -L "$sock-$serial" "$@"; }
+. tests/lib/tmux.sh
 cleanup() {
-	T kill-server 2>/dev/null
+	tui_stop
 	for p in $pids; do kill "$p" 2>/dev/null; done
 	for p in $pids; do wait "$p" 2>/dev/null; done
 	rm -rf "$dir"
@@ -27,11 +26,7 @@ for tool in tmux haproxy python3; do
 	fi
 done
 
-set -- $(python3 -c '
-import socket
-s = [socket.socket() for _ in range(8)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(" ".join(str(x.getsockname()[1]) for x in s))')
+set -- $(free_ports 8)
 # green of 'sick' fails every probe: its gates block a move toward green.
 printf 'sick green err_pct=100\n' > "$dir/spec"
 "$SIM" --port 0 --port-file "$dir/port" --spec "$dir/spec" --bind "$1=api/blue" --bind "$2=api/green" \
@@ -69,26 +64,7 @@ svc() {	# name kind group
 journal="$dir/state/tui-hap.journal.jsonl"
 
 # green share of be_NAME, read from haproxy itself.
-share() {
-	python3 - "$dir/h.sock" "be_$1" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect(sys.argv[1])
-s.sendall(("show servers state %s\n" % sys.argv[2]).encode())
-data = b""
-while True:
-    b = s.recv(65536)
-    if not b: break
-    data += b
-lines = data.decode().splitlines()
-head = next(l for l in lines if l.startswith("# be_id")).split()[1:]
-w = {}
-for l in lines:
-    f = l.split()
-    if len(f) == len(head) and not l.startswith("#"):
-        r = dict(zip(head, f)); w[r["srv_name"]] = int(r["srv_uweight"])
-print(round(100 * w["green"] / (w["green"] + w["blue"])) if w["green"] + w["blue"] else "zero")
-PY
-}
+share() { haproxy_share "$dir/h.sock" "be_$1"; }
 expect_share() {	# LABEL SERVICE WANT (polls up to 5 s)
 	i=0
 	while [ $i -lt 50 ]; do
@@ -98,55 +74,10 @@ expect_share() {	# LABEL SERVICE WANT (polls up to 5 s)
 	done
 	nok "$1" "be_$2: got $got, want $3"
 }
-all_state() { python3 - "$dir/h.sock" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect(sys.argv[1])
-s.sendall(b"show servers state\n")
-data = b""
-while True:
-    b = s.recv(65536)
-    if not b: break
-    data += b
-# weights and admin state only: counters move on their own
-for l in data.decode().splitlines()[2:]:
-    f = l.split()
-    if len(f) > 8: print(f[1], f[3], f[5], f[6], f[7])
-PY
+all_state() {	# weights and admin state only: counters move on their own
+	haproxy_cmd "$dir/h.sock" "show servers state" | awk 'NR > 2 && NF > 8 { print $2, $4, $6, $7, $8 }'
 }
 
-wait_for() {	# PATTERN: polls the pane (up to 8 s) until grep -E matches
-	i=0
-	while [ $i -lt 160 ]; do
-		T capture-pane -p > "$dir/screen" 2>/dev/null
-		grep -Eq -- "$1" "$dir/screen" && return 0
-		sleep 0.05; i=$((i + 1))
-	done
-	echo "waited for: $1"; cat "$dir/screen"; return 1
-}
-wait_gone() {
-	i=0
-	while [ $i -lt 100 ]; do
-		T capture-pane -p > "$dir/screen" 2>/dev/null
-		grep -Eq -- "$1" "$dir/screen" || return 0
-		sleep 0.05; i=$((i + 1))
-	done
-	echo "still there: $1"; cat "$dir/screen"; return 1
-}
-start() {	# start ARGS...: a fresh 100x30 tmux server running the binary
-	T kill-server 2>/dev/null
-	serial=$((serial + 1))
-	rm -f "$dir/rc"
-	T -f /dev/null start-server \; set -g remain-on-exit on \; new -d -x 100 -y 30 \
-		"env TERM=xterm-256color $BIN $*; rc=\$?; echo \$rc > $dir/rc; exit \$rc"
-}
-exited() {	# the program ended (within 8 s) with status $1
-	i=0
-	while [ $i -lt 160 ]; do
-		[ -s "$dir/rc" ] && { [ "$(cat "$dir/rc")" = "$1" ]; return; }
-		sleep 0.05; i=$((i + 1))
-	done
-	return 1
-}
 # A plan for the row the filter leaves: waits for the row's verdict first,
 # so gates judge real samples.
 pick() {	# NAME
@@ -166,7 +97,7 @@ line = json.dumps(rec, separators=(",", ":")).encode()
 open(jp, "wb").write(line + b"\n")
 open(hp, "w").write(json.dumps({"seq": 1, "hash": hashlib.sha256(line).hexdigest()}))
 PY
-start -c "$dir/c.json"
+tui_start 100 30 "TERM=xterm-256color" -c "$dir/c.json"
 check "the console says what a crash left, before anything else" \
 	wait_for "recovered: plan p-crashed left service web unfinished; router says 0"
 check "the reconcile is journaled" grep -q '"type":"reconcile","plan":"p-crashed"' "$journal"
@@ -227,11 +158,7 @@ expect_share "web back on blue" web 0
 expect_share "sick back on blue" sick 0
 # A reload lost a weight (here: set behind cutover's back): drift, and A
 # puts the journal's weight back.
-python3 - "$dir/h.sock" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect(sys.argv[1])
-s.sendall(b"set server be_web/green weight 30\n"); s.recv(4096)
-PY
+haproxy_cmd "$dir/h.sock" "set server be_web/green weight 30" >/dev/null
 check "a weight changed behind cutover's back shows as drift" wait_for "^ web .* !"
 T send-keys A
 check "A opens a re-apply modal naming the drifted service" wait_for "Re-apply the journal's weights: 1 service"
@@ -240,13 +167,13 @@ T send-keys y
 check "y re-applies" wait_for "plan p-[^ ]+ done: 1 service applied"
 expect_share "web is back where the journal says" web 0
 T send-keys q
-check "q leaves with status 0" exited 0
+check "q leaves with status 0" exited_with 0
 check "leaving lets go of the lock" sh -c "! grep -q pid '$dir/state/tui-hap.lock' 2>/dev/null || flock -n '$dir/state/tui-hap.lock' true"
 
 # Watch: read-only by construction. Every mutating key, y and typed words
 # too, leaves haproxy exactly as it was.
 before=$(all_state)
-start watch -c "$dir/c.json"
+tui_start 100 30 "TERM=xterm-256color" watch -c "$dir/c.json"
 check "watch opens read-only" wait_for "\[R\].*WATCH"
 check "watch shows the journal's recent events" wait_for "applied (web|sick) 0 on"
 for k in g b G B R A y; do
@@ -260,5 +187,5 @@ if [ "$before" = "$after" ]; then ok "watch with every mutating key changed noth
 else nok "watch with every mutating key changed nothing on haproxy" "$before / $after"; fi
 check "watch flashed read-only" wait_for "read-only"
 T send-keys q
-check "watch leaves with status 0" exited 0
+check "watch leaves with status 0" exited_with 0
 finish
