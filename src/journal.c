@@ -28,6 +28,15 @@ struct journal {
 	bool broken;			/* an fsync failed: refuse to go on */
 	long torn_line;			/* found at open; fixed from then on */
 	off_t size;			/* file size after our last append */
+	/* Settled: every intent in the file has its outcome, known without
+	 * reading it, so recovery need not scan. True from a head that vouches
+	 * for the very record the file ends with, or once recovery answered
+	 * what it found; false for good once another process appends. mine
+	 * holds the intents we wrote and have not yet answered. */
+	bool settled;
+	bool foreign;			/* another process appended since the open */
+	bool lost;			/* memory ran out tracking mine: never settled */
+	struct jintents mine;
 };
 
 /* Reads the whole file at fd into a NUL-terminated buffer of *len bytes. */
@@ -155,6 +164,27 @@ fail:
 	return NULL;
 }
 
+static bool is_settled(const struct journal *j)
+{
+	return j->settled && !j->lost && j->mine.n_open == 0;
+}
+
+/* Whether the head file says settled for the exact record the file ends
+ * with (same seq, same hash) and the end is whole. A head behind the file
+ * (a crash between the write and the head update), a torn tail or an older
+ * head without the mark all mean: recovery scans. */
+static bool head_vouches(const struct journal *j)
+{
+	long long seq;
+	char hash[JOURNAL_HASH_HEX + 1];
+	bool settled = false;
+	struct co_error ignored;
+	if (j->seq == 0)
+		return j->size == 0;	/* an empty journal has nothing open */
+	return jhead_read(j->head_path, &seq, hash, &settled, &ignored) == 1 && settled &&
+	       seq == j->seq && strcmp(hash, j->hash) == 0 && j->torn_line == 0;
+}
+
 struct journal *journal_open(const char *state_dir, const char *release,
 			     struct co_error *err)
 {
@@ -169,6 +199,7 @@ struct journal *journal_open(const char *state_dir, const char *release,
 	}
 	if (jfsync_dir(j->dir, err) < 0 || journal_learn_tail(j, &j->torn_line, err) < 0)
 		goto fail;
+	j->settled = head_vouches(j);
 	return j;
 fail:
 	journal_close(j);
@@ -182,6 +213,7 @@ void journal_close(struct journal *j)
 	if (j->fd >= 0)
 		close(j->fd);
 	pthread_mutex_destroy(&j->mu);
+	jintents_clear(&j->mine);
 	free(j->path);
 	free(j->head_path);
 	free(j->dir);
@@ -191,6 +223,25 @@ void journal_close(struct journal *j)
 const char *journal_path(const struct journal *j)
 {
 	return j->path;
+}
+
+bool journal_settled(struct journal *j)
+{
+	pthread_mutex_lock(&j->mu);
+	bool settled = is_settled(j);
+	pthread_mutex_unlock(&j->mu);
+	return settled;
+}
+
+void journal_mark_settled(struct journal *j)
+{
+	struct stat st;
+	pthread_mutex_lock(&j->mu);
+	/* Only if nothing but our own appends came since the open: what the
+	 * scan read is then the whole file. */
+	if (!j->broken && !j->foreign && fstat(j->fd, &st) == 0 && st.st_size == j->size)
+		j->settled = true;
+	pthread_mutex_unlock(&j->mu);
 }
 
 long journal_torn_line(const struct journal *j)
@@ -364,7 +415,9 @@ static int head_write(struct journal *j, struct co_error *err)
 		return -1;
 	}
 	snprintf(tmp, n, "%s.tmp", j->head_path);
-	int len = snprintf(text, sizeof(text), "{\"seq\":%lld,\"hash\":\"%s\"}\n", j->seq, j->hash);
+	bool settled = is_settled(j);
+	int len = snprintf(text, sizeof(text), "{\"seq\":%lld,\"hash\":\"%s\"%s}\n", j->seq,
+			   j->hash, settled ? ",\"settled\":true" : "");
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || write_all(fd, text, (size_t)len) < 0 || fsync(fd) < 0 ||
 	    rename(tmp, j->head_path) < 0) {
@@ -446,6 +499,23 @@ oom:
 	return -1;
 }
 
+/* Notes the intents and outcomes of an append that is on disk. */
+static void track_intents(struct journal *j, const struct journal_entry *v, size_t n)
+{
+	for (size_t i = 0; i < n && !j->lost; i++) {
+		const cJSON *svc = cJSON_GetObjectItemCaseSensitive(v[i].payload, "service");
+		const char *plan = v[i].plan ? v[i].plan : "";
+		const char *service = cJSON_IsString(svc) ? svc->valuestring : "";
+		if (strcmp(v[i].type, "intent") == 0 &&
+		    jintents_add(&j->mine, plan, service, NULL, 0) < 0)
+			j->lost = true;	/* the next start scans */
+		else if (strcmp(v[i].type, "outcome") == 0)
+			jintents_answer(&j->mine, plan, service);
+	}
+	if (j->mine.n_open == 0 && j->mine.n > 0)
+		jintents_clear(&j->mine);
+}
+
 /* The part of an append done under both locks. */
 static int append_locked(struct journal *j, const struct journal_entry *v, size_t n,
 			 struct co_error *err)
@@ -459,8 +529,12 @@ static int append_locked(struct journal *j, const struct journal_entry *v, size_
 		return -1;
 	}
 	long torn;	/* the other process's to report, not ours */
-	if (st.st_size != j->size && journal_learn_tail(j, &torn, err) < 0)
-		return -1;
+	if (st.st_size != j->size) {
+		j->settled = false;	/* its intents are not in mine */
+		j->foreign = true;
+		if (journal_learn_tail(j, &torn, err) < 0)
+			return -1;
+	}
 
 	struct lines b = { 0 };
 	long long seq;
@@ -486,6 +560,7 @@ static int append_locked(struct journal *j, const struct journal_entry *v, size_
 		memcpy(j->hash, hash, sizeof(j->hash));
 		j->size += (off_t)b.len;
 		j->need_nl = false;
+		track_intents(j, v, n);
 		rc = head_write(j, err);
 	}
 	free(b.buf);

@@ -1,22 +1,11 @@
-/* journal_intents: intents a crash left without an outcome, for recovery. */
+/* journal_intents: intents not yet answered by an outcome — what a crash
+ * left for recovery (journal_open_intents, a scan of the file), and what a
+ * writer tracks of its own appends to know its journal is settled. */
 #include "cutover/journal.h"
+#include "journal_private.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* Every intent seen, in journal order; an outcome marks the ones it
- * answers closed. A batched plan journals hundreds of intents before any
- * outcome, so finding an outcome's intents by a walk over the open ones
- * was quadratic: they are chained by a hash of (plan, service) instead. */
-struct intents {
-	struct journal_intent *v;
-	size_t *next;		/* per intent: the next in its hash chain, or NONE */
-	bool *closed;
-	size_t n, cap;
-	size_t *bucket;		/* nbucket chain heads, NONE when empty */
-	size_t nbucket;
-	bool oom;
-};
 
 #define NONE ((size_t)-1)
 
@@ -32,7 +21,7 @@ static size_t key_hash(const char *plan, const char *service)
 }
 
 /* Keeps the chains at about one intent per bucket. */
-static int rehash(struct intents *s)
+static int rehash(struct jintents *s)
 {
 	size_t nb = s->nbucket ? s->nbucket * 2 : 64;
 	size_t *b = malloc(nb * sizeof(*b));
@@ -65,7 +54,8 @@ static void intent_done(struct journal_intent *it)
 	cJSON_Delete(it->record);
 }
 
-static int add_intent(struct intents *s, const cJSON *rec, long line)
+int jintents_add(struct jintents *s, const char *plan, const char *service, const cJSON *rec,
+		 long line)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
@@ -84,12 +74,14 @@ static int add_intent(struct intents *s, const cJSON *rec, long line)
 	if (s->n >= s->nbucket && rehash(s) < 0)
 		return -1;
 	struct journal_intent *it = &s->v[s->n];
-	it->plan = strdup(field(rec, "plan"));
-	it->service = strdup(field(rec, "service"));
-	it->record = cJSON_Duplicate(rec, 1);
-	it->seq = (long long)cJSON_GetObjectItemCaseSensitive(rec, "seq")->valuedouble;
+	memset(it, 0, sizeof(*it));
+	it->plan = strdup(plan);
+	it->service = strdup(service);
+	it->record = rec ? cJSON_Duplicate(rec, 1) : NULL;
 	it->line = line;
-	if (!it->plan || !it->service || !it->record) {
+	if (rec)
+		it->seq = (long long)cJSON_GetObjectItemCaseSensitive(rec, "seq")->valuedouble;
+	if (!it->plan || !it->service || (rec && !it->record)) {
 		intent_done(it);
 		return -1;
 	}
@@ -98,22 +90,20 @@ static int add_intent(struct intents *s, const cJSON *rec, long line)
 	s->bucket[h] = s->n;
 	s->closed[s->n] = false;
 	s->n++;
+	s->n_open++;
 	return 0;
 }
 
-static void close_one(struct intents *s, size_t i)
+static void close_one(struct jintents *s, size_t i)
 {
 	s->closed[i] = true;
+	s->n_open--;
 	cJSON_Delete(s->v[i].record);	/* the names stay for the chain walks */
 	s->v[i].record = NULL;
 }
 
-/* Marks closed the open intents an outcome answers. */
-static void close_intents(struct intents *s, const cJSON *outcome)
+void jintents_answer(struct jintents *s, const char *plan, const char *service)
 {
-	const char *plan = field(outcome, "plan");
-	const char *service = field(outcome, "service");
-
 	if (!*service) {	/* the whole plan: rare, a walk is fine */
 		for (size_t i = 0; i < s->n; i++)
 			if (!s->closed[i] && strcmp(s->v[i].plan, plan) == 0)
@@ -130,7 +120,7 @@ static void close_intents(struct intents *s, const cJSON *outcome)
 }
 
 /* Frees the closed intents and keeps the open ones, in journal order. */
-static void keep_open(struct intents *s)
+static void keep_open(struct jintents *s)
 {
 	size_t keep = 0;
 	for (size_t i = 0; i < s->n; i++) {
@@ -150,22 +140,23 @@ static void keep_open(struct intents *s)
 
 static int intent_record(const cJSON *rec, long line, void *ctx)
 {
-	struct intents *s = ctx;
+	struct jintents *s = ctx;
 	const char *type = field(rec, "type");
 
-	if (strcmp(type, "intent") == 0 && add_intent(s, rec, line) < 0) {
+	if (strcmp(type, "intent") == 0 &&
+	    jintents_add(s, field(rec, "plan"), field(rec, "service"), rec, line) < 0) {
 		s->oom = true;
 		return 1;
 	}
 	if (strcmp(type, "outcome") == 0)
-		close_intents(s, rec);
+		jintents_answer(s, field(rec, "plan"), field(rec, "service"));
 	return 0;
 }
 
 int journal_open_intents(const char *path, struct journal_intent **out, size_t *n,
 			 struct co_error *err)
 {
-	struct intents s = { 0 };
+	struct jintents s = { 0 };
 	int rc = journal_read(path, intent_record, &s, err);
 
 	*out = NULL;
@@ -180,6 +171,13 @@ int journal_open_intents(const char *path, struct journal_intent **out, size_t *
 	*out = s.v;
 	*n = s.n;
 	return 0;
+}
+
+void jintents_clear(struct jintents *s)
+{
+	keep_open(s);
+	journal_intents_free(s->v, s->n);
+	memset(s, 0, sizeof(*s));
 }
 
 void journal_intents_free(struct journal_intent *v, size_t n)

@@ -45,9 +45,39 @@ int jhash_hex(const void *data, size_t len, char *hex);
  * malloc'ed. */
 char *jhead_path(const char *journal_path);
 
+/* Intents not yet answered by an outcome, keyed by (plan, service), in
+ * journal order (journal_intents.c). Recovery fills one from a scan of the
+ * file; a writer from its own appends, to know when every intent it wrote
+ * has its outcome. A batched plan journals hundreds of intents before any
+ * outcome, so finding an outcome's intents by a walk over the open ones
+ * was quadratic: they are chained by a hash of (plan, service) instead.
+ * Zeroed is empty. */
+struct jintents {
+	struct journal_intent *v;
+	size_t *next;		/* per intent: the next in its hash chain, or NONE */
+	bool *closed;
+	size_t n, cap;
+	size_t n_open;		/* of the n, those no outcome has answered */
+	size_t *bucket;		/* nbucket chain heads, NONE when empty */
+	size_t nbucket;
+	bool oom;
+};
+
+/* Adds an open intent; rec (copied) may be NULL when only names matter.
+ * -1 when memory ran out. */
+int jintents_add(struct jintents *s, const char *plan, const char *service, const cJSON *rec,
+		 long line);
+/* Closes the open intents an outcome of (plan, service) answers: every
+ * intent of the plan when service is "". */
+void jintents_answer(struct jintents *s, const char *plan, const char *service);
+/* Frees everything; s is empty again. */
+void jintents_clear(struct jintents *s);
+
 /* Reads the head file. Returns 1 with seq/hash filled, 0 if it is absent,
- * -1 with err if it is unreadable, -2 with err if it is malformed. */
-int jhead_read(const char *head_path, long long *seq, char *hash,
+ * -1 with err if it is unreadable, -2 with err if it is malformed. settled
+ * (may be NULL) says whether the head vouches that every intent up to seq
+ * has its outcome (absent in heads older than that mark: false). */
+int jhead_read(const char *head_path, long long *seq, char *hash, bool *settled,
 	       struct co_error *err);
 
 /* fsync of a directory: makes a new or renamed entry in it durable. */

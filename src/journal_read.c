@@ -132,7 +132,8 @@ char *jhead_path(const char *journal_path)
 	return out;
 }
 
-int jhead_read(const char *head_path, long long *seq, char *hash, struct co_error *err)
+int jhead_read(const char *head_path, long long *seq, char *hash, bool *settled,
+	       struct co_error *err)
 {
 	char text[512];
 	FILE *f = fopen(head_path, "re");
@@ -153,6 +154,8 @@ int jhead_read(const char *head_path, long long *seq, char *hash, struct co_erro
 	if (cJSON_IsNumber(s) && s->valuedouble >= 0 && cJSON_IsString(h) && is_hash_hex(h->valuestring)) {
 		*seq = (long long)s->valuedouble;
 		memcpy(hash, h->valuestring, JOURNAL_HASH_HEX + 1);
+		if (settled)
+			*settled = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(head, "settled"));
 		rc = 1;
 	} else {
 		co_error_set(err, "%s: not a journal head ({\"seq\":N,\"hash\":\"...\"})", head_path);
@@ -330,7 +333,7 @@ int journal_verify(const char *path, struct journal_verify_result *out, struct c
 		co_error_set(err, "%s: out of memory", path);
 		return -1;
 	}
-	int found = jhead_read(head, &v.head_seq, v.head_hash, &v.head_err);
+	int found = jhead_read(head, &v.head_seq, v.head_hash, NULL, &v.head_err);
 	free(head);
 	if (found == -1) {
 		if (err)

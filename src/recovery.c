@@ -78,6 +78,8 @@ long recovery_run(struct journal *j, const struct config *cfg, const struct rout
 	size_t n = 0;
 	if (note_torn(j, report, ctx, err) < 0)
 		return -1;
+	if (journal_settled(j))
+		return 0;	/* the head vouches: nothing open, no scan */
 	if (journal_open_intents(journal_path(j), &iv, &n, err) < 0)
 		return -1;
 	for (size_t k = 0; k < n; k++) {
@@ -99,6 +101,7 @@ long recovery_run(struct journal *j, const struct config *cfg, const struct rout
 			report(line, ctx);
 	}
 	journal_intents_free(iv, n);
+	journal_mark_settled(j);
 	return (long)n;
 }
 
@@ -108,6 +111,8 @@ int recovery_needed(struct journal *j, struct co_error *err)
 	size_t n = 0;
 	if (journal_torn_line(j))
 		return 1;
+	if (journal_settled(j))
+		return 0;
 	if (journal_open_intents(journal_path(j), &iv, &n, err) < 0)
 		return -1;
 	journal_intents_free(iv, n);

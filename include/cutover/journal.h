@@ -40,6 +40,17 @@ const char *journal_path(const struct journal *j);
  * about it: the bytes stay in the file and journal_verify will name them. */
 long journal_torn_line(const struct journal *j);
 
+/* Whether every intent in the journal is known to have its outcome without
+ * reading the file: the head file vouched for it at the open (it names the
+ * record the file ends with and carries "settled":true), or recovery said
+ * so, and every intent appended since has been answered. Recovery skips
+ * its scan then. The head carries the mark whenever this holds. */
+bool journal_settled(struct journal *j);
+
+/* Recovery has answered every open intent its scan found: settled from
+ * here, unless another process appended since the open. */
+void journal_mark_settled(struct journal *j);
+
 /* The seq of the last record written (0 for an empty journal). */
 long long journal_last_seq(struct journal *j);
 
