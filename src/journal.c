@@ -304,6 +304,8 @@ struct head_parts {
 	char *time, *actor;	/* JSON strings, quotes included */
 	char *type, *plan;	/* of the last entry; plan "null" when none */
 	const char *type_src, *plan_src;
+	char *scratch;		/* a payload's text, reused record to record */
+	size_t scratch_cap;
 };
 
 static char *json_string(const char *s)
@@ -320,6 +322,7 @@ static void head_parts_done(struct head_parts *h)
 	free(h->actor);
 	free(h->type);
 	free(h->plan);
+	free(h->scratch);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -348,41 +351,101 @@ static bool head_parts_for(struct head_parts *h, const struct journal *j,
 	return h->time && h->actor && h->type && h->plan;
 }
 
-/* One record's line: seq, time, actor, type, plan, then the payload's
- * members, then prev. The payload is printed by cJSON and joined, not
- * copied into a record object: a rollback journals thousands of records
- * at once, and the deep copies were most of their cost. */
-static char *record_line(struct head_parts *h, const struct journal *j, long long seq,
-			 const char *prev, const struct journal_entry *en, struct co_error *err)
-{
-	char *ptext = NULL, *line = NULL;
+/* A growing byte buffer for the lines of one batch. */
+struct lines {
+	char *buf;
+	size_t len, cap;
+};
 
-	if (payload_check(en->payload, err) < 0)
-		return NULL;
-	if (!head_parts_for(h, j, en) ||
-	    (en->payload && !(ptext = cJSON_PrintUnformatted(en->payload)))) {
-		co_error_set(err, "journal record: out of memory");
-		goto out;
+/* Room for n more bytes. */
+static int lines_reserve(struct lines *b, size_t n)
+{
+	if (b->len + n <= b->cap)
+		return 0;
+	size_t cap = b->cap ? b->cap : 4096;
+	while (cap < b->len + n)
+		cap *= 2;
+	char *nb = realloc(b->buf, cap);
+	if (!nb)
+		return -1;
+	b->buf = nb;
+	b->cap = cap;
+	return 0;
+}
+
+static int lines_add(struct lines *b, const char *p, size_t n)
+{
+	if (lines_reserve(b, n) < 0)
+		return -1;
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+/* Appends s, whose room was reserved. */
+static void lines_put(struct lines *b, const char *s)
+{
+	size_t n = strlen(s);
+	memcpy(b->buf + b->len, s, n);
+	b->len += n;
+}
+
+/* Prints the payload into h->scratch, grown until cJSON fits it (cJSON
+ * asks for 5 bytes to spare). Returns the text, or NULL out of memory. */
+static const char *payload_text(struct head_parts *h, const cJSON *payload)
+{
+	for (;;) {
+		if (h->scratch_cap &&
+		    cJSON_PrintPreallocated((cJSON *)payload, h->scratch, (int)h->scratch_cap, false))
+			return h->scratch;
+		size_t cap = h->scratch_cap ? h->scratch_cap * 2 : 4096;
+		char *nb = cap <= (size_t)1 << 30 ? realloc(h->scratch, cap) : NULL;
+		if (!nb)
+			return NULL;
+		h->scratch = nb;
+		h->scratch_cap = cap;
 	}
+}
+
+/* Appends one record's line (no newline) to out: seq, time, actor, type,
+ * plan, then the payload's members, then prev. The payload is printed by
+ * cJSON into a scratch buffer and joined, not copied into a record object
+ * and printed again: a rollback journals thousands of records at once, and
+ * the copies and allocations were most of their cost. */
+static int record_line(struct head_parts *h, const struct journal *j, long long seq,
+		       const char *prev, const struct journal_entry *en, struct lines *out,
+		       struct co_error *err)
+{
+	const char *ptext = NULL;
+	if (payload_check(en->payload, err) < 0)
+		return -1;
+	if (!head_parts_for(h, j, en) || (en->payload && !(ptext = payload_text(h, en->payload))))
+		goto oom;
 	/* "{...}": the payload loses both braces. */
 	size_t plen = ptext ? strlen(ptext) - 2 : 0;
-	size_t cap = 64 + strlen(h->time) + strlen(h->actor) + strlen(h->type) + strlen(h->plan) +
-		     plen + strlen(prev);
-	if (!(line = malloc(cap))) {
-		co_error_set(err, "journal record: out of memory");
-		goto out;
-	}
-	int n = snprintf(line, cap, "{\"seq\":%lld,\"time\":%s,\"actor\":%s,\"type\":%s,\"plan\":%s",
-			 seq, h->time, h->actor, h->type, h->plan);
+	char seqtext[32];
+	snprintf(seqtext, sizeof(seqtext), "%lld", seq);
+	if (lines_reserve(out, 64 + strlen(seqtext) + strlen(h->time) + strlen(h->actor) +
+				       strlen(h->type) + strlen(h->plan) + plen + strlen(prev)) < 0)
+		goto oom;
+	const char *const parts[] = {
+		"{\"seq\":", seqtext, ",\"time\":", h->time, ",\"actor\":", h->actor,
+		",\"type\":", h->type, ",\"plan\":", h->plan,
+	};
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		lines_put(out, parts[i]);
 	if (plen > 0) {
-		line[n++] = ',';
-		memcpy(line + n, ptext + 1, plen);
-		n += (int)plen;
+		out->buf[out->len++] = ',';
+		memcpy(out->buf + out->len, ptext + 1, plen);
+		out->len += plen;
 	}
-	snprintf(line + n, cap - (size_t)n, ",\"prev\":\"%s\"}", prev);
-out:
-	free(ptext);
-	return line;
+	lines_put(out, ",\"prev\":\"");
+	lines_put(out, prev);
+	lines_put(out, "\"}");
+	return 0;
+oom:
+	co_error_set(err, "journal record: out of memory");
+	return -1;
 }
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -433,28 +496,6 @@ out:
 	return rc;
 }
 
-/* A growing byte buffer for the lines of one batch. */
-struct lines {
-	char *buf;
-	size_t len, cap;
-};
-
-static int lines_add(struct lines *b, const char *p, size_t n)
-{
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n)
-			cap *= 2;
-		char *nb = realloc(b->buf, cap);
-		if (!nb)
-			return -1;
-		b->buf = nb;
-		b->cap = cap;
-	}
-	memcpy(b->buf + b->len, p, n);
-	b->len += n;
-	return 0;
-}
 
 /* Builds the n records' lines, each chained onto the one before, into out
  * (with the separating newline a torn tail needs first). On success seq
@@ -474,21 +515,17 @@ static int batch_lines(const struct journal *j, const struct journal_entry *v, s
 			rc = -1;
 			break;
 		}
-		char *line = record_line(&parts, j, *seq + 1, hash, &v[i], err);
-		if (!line) {
+		size_t start = out->len;
+		if (record_line(&parts, j, *seq + 1, hash, &v[i], out, err) < 0) {
 			rc = -1;
 			break;
 		}
-		size_t len = strlen(line);
-		if (lines_add(out, line, len) < 0 || lines_add(out, "\n", 1) < 0) {
-			free(line);
-			goto oom;
-		}
-		if (jhash_hex(line, len, hash) < 0) {
+		if (jhash_hex(out->buf + start, out->len - start, hash) < 0) {
 			co_error_set(err, "journal %s: SHA-256 failed", j->path);
 			rc = -1;
 		}
-		free(line);
+		if (lines_add(out, "\n", 1) < 0)
+			goto oom;
 		(*seq)++;
 	}
 	head_parts_done(&parts);
