@@ -267,14 +267,13 @@ struct config *config_parse(const char *name, const char *text, size_t len,
 		return NULL;
 	}
 	cfg = calloc(1, sizeof(*cfg));
-	struct json_pos *pos = json_pos_build(text, len, root);
 	if (cfg && (cfg->path = strdup(name)) != NULL) {
-		struct cfg_reader r = { pos, diags, 1, 1 };
+		struct cfg_reader r = { text, len, root, NULL, diags, 1, 1 };
 		read_top(&r, root, cfg);
+		cfg_reader_done(&r);
 	} else {
 		diag_add(diags, 1, 1, "", "out of memory");
 	}
-	json_pos_free(pos);
 	cJSON_Delete(root);
 	diag_list_sort(diags);
 	if (diags->n > 0) {

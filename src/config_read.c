@@ -17,9 +17,17 @@ void cfg_diag(struct cfg_reader *r, const cJSON *node, bool at_key, const char *
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (node && !r->pos)
+		r->pos = json_pos_build(r->text, r->len, r->root);
 	if (node)
 		json_pos_lookup(r->pos, node, at_key, &line, &col);
 	diag_add(r->diags, line, col, path, "%s", msg);
+}
+
+void cfg_reader_done(struct cfg_reader *r)
+{
+	json_pos_free(r->pos);
+	r->pos = NULL;
 }
 
 void cfg_path(char *buf, const char *parent, const char *key)

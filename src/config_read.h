@@ -13,11 +13,19 @@
 
 #define CFG_PATH_MAX 256
 
+/* The position index is built on the first diagnostic: a clean load, the
+ * common case, never needs it. text/len/root are what it is built from. */
 struct cfg_reader {
-	struct json_pos *pos;
+	const char *text;
+	size_t len;
+	const cJSON *root;
+	struct json_pos *pos;	/* NULL until needed */
 	struct diag_list *diags;
 	int anchor_line, anchor_col;	/* where a missing key's parent starts */
 };
+
+/* Frees the position index if a diagnostic built it. */
+void cfg_reader_done(struct cfg_reader *r);
 
 void cfg_diag(struct cfg_reader *r, const cJSON *node, bool at_key, const char *path,
 	      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
