@@ -7,21 +7,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-void cfg_diag(struct cfg_reader *r, const cJSON *node, bool at_key, const char *path,
-	      const char *fmt, ...)
+static void vdiag(struct cfg_reader *r, const cJSON *node, bool at_key, const char *path,
+		  const char *fmt, va_list ap)
 {
 	char msg[400];
 	int line = r->anchor_line, col = r->anchor_col;
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (node && !r->pos)
 		r->pos = json_pos_build(r->text, r->len, r->root);
 	if (node)
 		json_pos_lookup(r->pos, node, at_key, &line, &col);
 	diag_add(r->diags, line, col, path, "%s", msg);
+}
+
+void cfg_diag(struct cfg_reader *r, const cJSON *node, bool at_key, const char *path,
+	      const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vdiag(r, node, at_key, path, fmt, ap);
+	va_end(ap);
+}
+
+/* A diagnostic at parent.key: the getters build the path only when they
+ * report, since a clean load reads thousands of keys and reports none. */
+static void __attribute__((format(printf, 6, 7)))
+diag_at(struct cfg_reader *r, const cJSON *node, bool at_key, const char *parent,
+	const char *key, const char *fmt, ...)
+{
+	char p[CFG_PATH_MAX];
+	va_list ap;
+	cfg_path(p, parent, key);
+	va_start(ap, fmt);
+	vdiag(r, node, at_key, p, fmt, ap);
+	va_end(ap);
 }
 
 void cfg_reader_done(struct cfg_reader *r)
@@ -30,17 +50,40 @@ void cfg_reader_done(struct cfg_reader *r)
 	r->pos = NULL;
 }
 
+/* Appends s at buf[*used], cutting it at CFG_PATH_MAX - 1 bytes as snprintf
+ * did: plain copies because paths were built for every key read, and
+ * snprintf was a fifth of loading a 1,000-service config. */
+static void path_put(char *buf, size_t *used, const char *s, size_t len)
+{
+	size_t room = CFG_PATH_MAX - 1 - *used;
+	if (len > room)
+		len = room;
+	memmove(buf + *used, s, len);	/* memmove: s may be buf itself */
+	*used += len;
+	buf[*used] = '\0';
+}
+
 void cfg_path(char *buf, const char *parent, const char *key)
 {
-	if (parent && *parent)
-		snprintf(buf, CFG_PATH_MAX, "%s.%s", parent, key);
-	else
-		snprintf(buf, CFG_PATH_MAX, "%s", key);
+	size_t used = 0;
+	if (parent && *parent) {
+		path_put(buf, &used, parent, strlen(parent));
+		path_put(buf, &used, ".", 1);
+	}
+	path_put(buf, &used, key, strlen(key));
 }
 
 void cfg_path_index(char *buf, const char *parent, size_t i)
 {
-	snprintf(buf, CFG_PATH_MAX, "%s[%zu]", parent, i);
+	char digits[24];
+	size_t n = sizeof(digits), used = 0;
+	do
+		digits[--n] = (char)('0' + i % 10);
+	while ((i /= 10) != 0);
+	path_put(buf, &used, parent, strlen(parent));
+	path_put(buf, &used, "[", 1);
+	path_put(buf, &used, digits + n, sizeof(digits) - n);
+	path_put(buf, &used, "]", 1);
 }
 
 /* Edit distance, bounded: keys are short, and only unknown keys get here. */
@@ -98,13 +141,11 @@ static void list_known(char *buf, size_t cap, const char *const *known)
 void cfg_check_keys(struct cfg_reader *r, const cJSON *obj, const char *path,
 		    const char *const *known)
 {
-	char p[CFG_PATH_MAX];
 	for (const cJSON *c = obj->child; c; c = c->next) {
 		const char *k = c->string ? c->string : "";
-		cfg_path(p, path, k);
 		for (const cJSON *e = obj->child; e != c; e = e->next)
 			if (e->string && strcmp(e->string, k) == 0) {
-				cfg_diag(r, c, true, p, "duplicate key '%s' (the first is at the same level above)", k);
+				diag_at(r, c, true, path, k, "duplicate key '%s' (the first is at the same level above)", k);
 				break;
 			}
 		size_t i;
@@ -114,11 +155,11 @@ void cfg_check_keys(struct cfg_reader *r, const cJSON *obj, const char *path,
 			continue;
 		const char *hint = nearest_key(k, known);
 		if (hint) {
-			cfg_diag(r, c, true, p, "unknown key '%s' (did you mean '%s'?)", k, hint);
+			diag_at(r, c, true, path, k, "unknown key '%s' (did you mean '%s'?)", k, hint);
 		} else {
 			char all[300];
 			list_known(all, sizeof(all), known);
-			cfg_diag(r, c, true, p, "unknown key '%s' (known here: %s)", k, all);
+			diag_at(r, c, true, path, k, "unknown key '%s' (known here: %s)", k, all);
 		}
 	}
 }
@@ -135,12 +176,11 @@ static const char *type_name(const cJSON *n)
 }
 
 static const cJSON *member(struct cfg_reader *r, const cJSON *obj, const char *key,
-			   const char *path, bool required, const char *what, char *p)
+			   const char *path, bool required, const char *what)
 {
-	cfg_path(p, path, key);
 	const cJSON *n = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
 	if (!n && required && obj)
-		cfg_diag(r, obj, false, p, "missing required key '%s' (%s)", key, what);
+		diag_at(r, obj, false, path, key, "missing required key '%s' (%s)", key, what);
 	return n;
 }
 
@@ -148,10 +188,9 @@ static const cJSON *typed(struct cfg_reader *r, const cJSON *obj, const char *ke
 			  const char *path, bool required, cJSON_bool (*is)(const cJSON *),
 			  const char *what)
 {
-	char p[CFG_PATH_MAX];
-	const cJSON *n = member(r, obj, key, path, required, what, p);
+	const cJSON *n = member(r, obj, key, path, required, what);
 	if (n && !is(n)) {
-		cfg_diag(r, n, false, p, "expected %s, found %s", what, type_name(n));
+		diag_at(r, n, false, path, key, "expected %s, found %s", what, type_name(n));
 		return NULL;
 	}
 	return n;
@@ -172,23 +211,20 @@ const cJSON *cfg_array(struct cfg_reader *r, const cJSON *obj, const char *key,
 char *cfg_string(struct cfg_reader *r, const cJSON *obj, const char *key, const char *path,
 		 const char *def, bool required)
 {
-	char p[CFG_PATH_MAX];
 	const cJSON *n = typed(r, obj, key, path, required, cJSON_IsString, "a string");
 	if (!n)
 		return def ? strdup(def) : NULL;
-	cfg_path(p, path, key);
 	if (n->valuestring[0] == '\0' && required)
-		cfg_diag(r, n, false, p, "must not be empty");
+		diag_at(r, n, false, path, key, "must not be empty");
 	return strdup(n->valuestring);
 }
 
 static const cJSON *finite_number(struct cfg_reader *r, const cJSON *obj, const char *key,
-				  const char *path, char *p)
+				  const char *path)
 {
 	const cJSON *n = typed(r, obj, key, path, false, cJSON_IsNumber, "a number");
-	cfg_path(p, path, key);
 	if (n && !isfinite(n->valuedouble)) {
-		cfg_diag(r, n, false, p, "number out of range");
+		diag_at(r, n, false, path, key, "number out of range");
 		return NULL;
 	}
 	return n;
@@ -197,17 +233,16 @@ static const cJSON *finite_number(struct cfg_reader *r, const cJSON *obj, const 
 int cfg_int(struct cfg_reader *r, const cJSON *obj, const char *key, const char *path,
 	    long min, long max, int def)
 {
-	char p[CFG_PATH_MAX];
-	const cJSON *n = finite_number(r, obj, key, path, p);
+	const cJSON *n = finite_number(r, obj, key, path);
 	if (!n)
 		return def;
 	double v = n->valuedouble;
 	if (v != floor(v)) {
-		cfg_diag(r, n, false, p, "expected a whole number, found %g", v);
+		diag_at(r, n, false, path, key, "expected a whole number, found %g", v);
 		return def;
 	}
 	if (v < (double)min || v > (double)max) {
-		cfg_diag(r, n, false, p, "%.0f is out of range %ld..%ld", v, min, max);
+		diag_at(r, n, false, path, key, "%.0f is out of range %ld..%ld", v, min, max);
 		return def;
 	}
 	return (int)v;
@@ -216,12 +251,11 @@ int cfg_int(struct cfg_reader *r, const cJSON *obj, const char *key, const char 
 double cfg_number(struct cfg_reader *r, const cJSON *obj, const char *key, const char *path,
 		  double min, double max, double def)
 {
-	char p[CFG_PATH_MAX];
-	const cJSON *n = finite_number(r, obj, key, path, p);
+	const cJSON *n = finite_number(r, obj, key, path);
 	if (!n)
 		return def;
 	if (n->valuedouble < min || n->valuedouble > max) {
-		cfg_diag(r, n, false, p, "%g is out of range %g..%g", n->valuedouble, min, max);
+		diag_at(r, n, false, path, key, "%g is out of range %g..%g", n->valuedouble, min, max);
 		return def;
 	}
 	return n->valuedouble;
@@ -243,7 +277,7 @@ char **cfg_string_list(struct cfg_reader *r, const cJSON *obj, const char *key,
 		       const char *path, const char *def_one, size_t *n_out)
 {
 	char p[CFG_PATH_MAX], ip[CFG_PATH_MAX];
-	const cJSON *n = member(r, obj, key, path, false, "", p);
+	const cJSON *n = member(r, obj, key, path, false, "");
 	char **list;
 	*n_out = 0;
 	if (!n || cJSON_IsString(n)) {
@@ -254,15 +288,16 @@ char **cfg_string_list(struct cfg_reader *r, const cJSON *obj, const char *key,
 		return list;
 	}
 	if (!cJSON_IsArray(n)) {
-		cfg_diag(r, n, false, p, "expected a string or an array of strings, found %s",
-			 type_name(n));
+		diag_at(r, n, false, path, key, "expected a string or an array of strings, found %s",
+			type_name(n));
 		return list_alloc(0);
 	}
+	cfg_path(p, path, key);
 	list = list_alloc((size_t)cJSON_GetArraySize(n));
 	size_t i = 0, k = 0;
 	for (const cJSON *c = n->child; c && list; c = c->next, i++) {
-		cfg_path_index(ip, p, i);
 		if (!cJSON_IsString(c)) {
+			cfg_path_index(ip, p, i);
 			cfg_diag(r, c, false, ip, "expected a string, found %s", type_name(c));
 			continue;
 		}
