@@ -30,11 +30,8 @@ void cfg_diag(struct cfg_reader *r, const cJSON *node, bool at_key, const char *
 	va_end(ap);
 }
 
-/* A diagnostic at parent.key: the getters build the path only when they
- * report, since a clean load reads thousands of keys and reports none. */
-static void __attribute__((format(printf, 6, 7)))
-diag_at(struct cfg_reader *r, const cJSON *node, bool at_key, const char *parent,
-	const char *key, const char *fmt, ...)
+void cfg_diag_at(struct cfg_reader *r, const cJSON *node, bool at_key, const char *parent,
+		 const char *key, const char *fmt, ...)
 {
 	char p[CFG_PATH_MAX];
 	va_list ap;
@@ -145,7 +142,7 @@ void cfg_check_keys(struct cfg_reader *r, const cJSON *obj, const char *path,
 		const char *k = c->string ? c->string : "";
 		for (const cJSON *e = obj->child; e != c; e = e->next)
 			if (e->string && strcmp(e->string, k) == 0) {
-				diag_at(r, c, true, path, k, "duplicate key '%s' (the first is at the same level above)", k);
+				cfg_diag_at(r, c, true, path, k, "duplicate key '%s' (the first is at the same level above)", k);
 				break;
 			}
 		size_t i;
@@ -155,11 +152,11 @@ void cfg_check_keys(struct cfg_reader *r, const cJSON *obj, const char *path,
 			continue;
 		const char *hint = nearest_key(k, known);
 		if (hint) {
-			diag_at(r, c, true, path, k, "unknown key '%s' (did you mean '%s'?)", k, hint);
+			cfg_diag_at(r, c, true, path, k, "unknown key '%s' (did you mean '%s'?)", k, hint);
 		} else {
 			char all[300];
 			list_known(all, sizeof(all), known);
-			diag_at(r, c, true, path, k, "unknown key '%s' (known here: %s)", k, all);
+			cfg_diag_at(r, c, true, path, k, "unknown key '%s' (known here: %s)", k, all);
 		}
 	}
 }
@@ -180,7 +177,7 @@ static const cJSON *member(struct cfg_reader *r, const cJSON *obj, const char *k
 {
 	const cJSON *n = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
 	if (!n && required && obj)
-		diag_at(r, obj, false, path, key, "missing required key '%s' (%s)", key, what);
+		cfg_diag_at(r, obj, false, path, key, "missing required key '%s' (%s)", key, what);
 	return n;
 }
 
@@ -190,7 +187,7 @@ static const cJSON *typed(struct cfg_reader *r, const cJSON *obj, const char *ke
 {
 	const cJSON *n = member(r, obj, key, path, required, what);
 	if (n && !is(n)) {
-		diag_at(r, n, false, path, key, "expected %s, found %s", what, type_name(n));
+		cfg_diag_at(r, n, false, path, key, "expected %s, found %s", what, type_name(n));
 		return NULL;
 	}
 	return n;
@@ -215,7 +212,7 @@ char *cfg_string(struct cfg_reader *r, const cJSON *obj, const char *key, const 
 	if (!n)
 		return def ? strdup(def) : NULL;
 	if (n->valuestring[0] == '\0' && required)
-		diag_at(r, n, false, path, key, "must not be empty");
+		cfg_diag_at(r, n, false, path, key, "must not be empty");
 	return strdup(n->valuestring);
 }
 
@@ -224,7 +221,7 @@ static const cJSON *finite_number(struct cfg_reader *r, const cJSON *obj, const 
 {
 	const cJSON *n = typed(r, obj, key, path, false, cJSON_IsNumber, "a number");
 	if (n && !isfinite(n->valuedouble)) {
-		diag_at(r, n, false, path, key, "number out of range");
+		cfg_diag_at(r, n, false, path, key, "number out of range");
 		return NULL;
 	}
 	return n;
@@ -238,11 +235,11 @@ int cfg_int(struct cfg_reader *r, const cJSON *obj, const char *key, const char 
 		return def;
 	double v = n->valuedouble;
 	if (v != floor(v)) {
-		diag_at(r, n, false, path, key, "expected a whole number, found %g", v);
+		cfg_diag_at(r, n, false, path, key, "expected a whole number, found %g", v);
 		return def;
 	}
 	if (v < (double)min || v > (double)max) {
-		diag_at(r, n, false, path, key, "%.0f is out of range %ld..%ld", v, min, max);
+		cfg_diag_at(r, n, false, path, key, "%.0f is out of range %ld..%ld", v, min, max);
 		return def;
 	}
 	return (int)v;
@@ -255,7 +252,7 @@ double cfg_number(struct cfg_reader *r, const cJSON *obj, const char *key, const
 	if (!n)
 		return def;
 	if (n->valuedouble < min || n->valuedouble > max) {
-		diag_at(r, n, false, path, key, "%g is out of range %g..%g", n->valuedouble, min, max);
+		cfg_diag_at(r, n, false, path, key, "%g is out of range %g..%g", n->valuedouble, min, max);
 		return def;
 	}
 	return n->valuedouble;
@@ -288,7 +285,7 @@ char **cfg_string_list(struct cfg_reader *r, const cJSON *obj, const char *key,
 		return list;
 	}
 	if (!cJSON_IsArray(n)) {
-		diag_at(r, n, false, path, key, "expected a string or an array of strings, found %s",
+		cfg_diag_at(r, n, false, path, key, "expected a string or an array of strings, found %s",
 			type_name(n));
 		return list_alloc(0);
 	}

@@ -30,6 +30,11 @@ void cfg_reader_done(struct cfg_reader *r);
 void cfg_diag(struct cfg_reader *r, const cJSON *node, bool at_key, const char *path,
 	      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* cfg_diag at the path parent.key, built only now: a clean load reads
+ * thousands of keys and reports none, so paths are made when reported. */
+void cfg_diag_at(struct cfg_reader *r, const cJSON *node, bool at_key, const char *parent,
+		 const char *key, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
 /* "parent.key", or "key" at the top. */
 void cfg_path(char *buf, const char *parent, const char *key);
 /* "parent[i]". */

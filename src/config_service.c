@@ -120,18 +120,18 @@ static void read_expect(struct cfg_reader *r, const cJSON *ep, const char *path,
 static void read_endpoint(struct cfg_reader *r, const cJSON *svc, const char *path,
 			  enum side s, struct endpoint_conf *ep)
 {
-	char p[CFG_PATH_MAX], hp[CFG_PATH_MAX];
+	char p[CFG_PATH_MAX];
 	const cJSON *o = cfg_object(r, svc, side_name(s), path, true);
 	if (!o)
 		return;
 	cfg_path(p, path, side_name(s));
 	cfg_check_keys(r, o, p, endpoint_keys);
 	ep->health = cfg_string(r, o, "health", p, NULL, true);
-	cfg_path(hp, p, "health");
 	if (ep->health && *ep->health) {
 		const char *why = check_url(ep->health, &ep->health_display);
 		if (why)
-			cfg_diag(r, cJSON_GetObjectItemCaseSensitive(o, "health"), false, hp, "%s", why);
+			cfg_diag_at(r, cJSON_GetObjectItemCaseSensitive(o, "health"), false, p,
+				    "health", "%s", why);
 	}
 	ep->insecure = cfg_bool(r, o, "insecure", p, false);
 	read_expect(r, o, p, &ep->expect);
@@ -140,7 +140,7 @@ static void read_endpoint(struct cfg_reader *r, const cJSON *svc, const char *pa
 static void read_route(struct cfg_reader *r, const cJSON *svc, const char *path,
 		       struct service_conf *sc)
 {
-	char p[CFG_PATH_MAX], sp[CFG_PATH_MAX];
+	char p[CFG_PATH_MAX];
 	const cJSON *o = cfg_object(r, svc, "route", path, false);
 	cfg_path(p, path, "route");
 	if (o)
@@ -149,10 +149,10 @@ static void read_route(struct cfg_reader *r, const cJSON *svc, const char *path,
 	for (int s = SIDE_BLUE; s <= SIDE_GREEN; s++) {
 		const char *side = side_name((enum side)s);
 		sc->route.servers[s] = cfg_string_list(r, o, side, p, side, &sc->route.n_servers[s]);
-		cfg_path(sp, p, side);
-		if (o && cJSON_GetObjectItemCaseSensitive(o, side) && sc->route.n_servers[s] == 0)
-			cfg_diag(r, cJSON_GetObjectItemCaseSensitive(o, side), false, sp,
-				 "names no server");
+		const cJSON *given = o && sc->route.n_servers[s] == 0
+			? cJSON_GetObjectItemCaseSensitive(o, side) : NULL;
+		if (given)
+			cfg_diag_at(r, given, false, p, side, "names no server");
 	}
 }
 
@@ -162,16 +162,14 @@ static bool read_kind(struct cfg_reader *r, const cJSON *svc, const char *path,
 		      struct service_conf *sc)
 {
 	bool ok = true;
-	char p[CFG_PATH_MAX];
 	char *kind = cfg_string(r, svc, "kind", path, NULL, true);
-	cfg_path(p, path, "kind");
 	if (kind && strcmp(kind, "job") == 0)
 		sc->kind = KIND_JOB;
 	else if (!kind || strcmp(kind, "exposed") != 0)
 		ok = false;
 	if (kind && *kind && !ok)
-		cfg_diag(r, cJSON_GetObjectItemCaseSensitive(svc, "kind"), false, p,
-			 "unknown kind '%s' (expected exposed or job)", kind);
+		cfg_diag_at(r, cJSON_GetObjectItemCaseSensitive(svc, "kind"), false, path, "kind",
+			    "unknown kind '%s' (expected exposed or job)", kind);
 	free(kind);
 	return ok;
 }
@@ -179,29 +177,25 @@ static bool read_kind(struct cfg_reader *r, const cJSON *svc, const char *path,
 void config_read_service(struct cfg_reader *r, const cJSON *svc, const char *path,
 			 struct service_conf *sc)
 {
-	char p[CFG_PATH_MAX];
 	if (!cJSON_IsObject(svc)) {
 		cfg_diag(r, svc, false, path, "expected an object describing a service");
 		return;
 	}
 	cfg_check_keys(r, svc, path, service_keys);
 	sc->name = cfg_string(r, svc, "name", path, NULL, true);
-	cfg_path(p, path, "name");
 	if (sc->name && *sc->name && !cfg_valid_name(sc->name))
-		cfg_diag(r, cJSON_GetObjectItemCaseSensitive(svc, "name"), false, p,
-			 "'%s' is not a valid name (letters, digits, '.', '_', '-'; at most 128)",
-			 sc->name);
+		cfg_diag_at(r, cJSON_GetObjectItemCaseSensitive(svc, "name"), false, path, "name",
+			    "'%s' is not a valid name (letters, digits, '.', '_', '-'; at most 128)",
+			    sc->name);
 	bool kind_ok = read_kind(r, svc, path, sc);
 	sc->group = cfg_string(r, svc, "group", path, "", false);
-	cfg_path(p, path, "group");
 	if (sc->group && *sc->group && !cfg_valid_name(sc->group))
-		cfg_diag(r, cJSON_GetObjectItemCaseSensitive(svc, "group"), false, p,
-			 "'%s' is not a valid group name (letters, digits, '.', '_', '-')", sc->group);
+		cfg_diag_at(r, cJSON_GetObjectItemCaseSensitive(svc, "group"), false, path, "group",
+			    "'%s' is not a valid group name (letters, digits, '.', '_', '-')", sc->group);
 	sc->schedule = cfg_string(r, svc, "schedule", path, NULL, false);
-	cfg_path(p, path, "schedule");
 	if (sc->schedule && kind_ok && sc->kind != KIND_JOB)
-		cfg_diag(r, cJSON_GetObjectItemCaseSensitive(svc, "schedule"), false, p,
-			 "only a job has a schedule (this service's kind is exposed)");
+		cfg_diag_at(r, cJSON_GetObjectItemCaseSensitive(svc, "schedule"), false, path,
+			    "schedule", "only a job has a schedule (this service's kind is exposed)");
 	read_endpoint(r, svc, path, SIDE_BLUE, &sc->side[SIDE_BLUE]);
 	read_endpoint(r, svc, path, SIDE_GREEN, &sc->side[SIDE_GREEN]);
 	read_route(r, svc, path, sc);
