@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,29 +136,48 @@ static void list_known(char *buf, size_t cap, const char *const *known)
 		used += (size_t)snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", known[i]);
 }
 
+static void report_unknown(struct cfg_reader *r, const cJSON *c, const char *path,
+			   const char *const *known)
+{
+	const char *k = c->string ? c->string : "";
+	const char *hint = nearest_key(k, known);
+	if (hint) {
+		cfg_diag_at(r, c, true, path, k, "unknown key '%s' (did you mean '%s'?)", k, hint);
+	} else {
+		char all[300];
+		list_known(all, sizeof(all), known);
+		cfg_diag_at(r, c, true, path, k, "unknown key '%s' (known here: %s)", k, all);
+	}
+}
+
+/* Whether a sibling before c has its key: the slow way, kept for keys the
+ * seen-mask cannot track. */
+static bool seen_before(const cJSON *obj, const cJSON *c, const char *k)
+{
+	for (const cJSON *e = obj->child; e != c; e = e->next)
+		if (e->string && strcmp(e->string, k) == 0)
+			return true;
+	return false;
+}
+
+/* A known key is a duplicate when its bit in seen is already set, which
+ * spares comparing every key with all the keys before it. */
 void cfg_check_keys(struct cfg_reader *r, const cJSON *obj, const char *path,
 		    const char *const *known)
 {
+	uint64_t seen = 0;
 	for (const cJSON *c = obj->child; c; c = c->next) {
 		const char *k = c->string ? c->string : "";
-		for (const cJSON *e = obj->child; e != c; e = e->next)
-			if (e->string && strcmp(e->string, k) == 0) {
-				cfg_diag_at(r, c, true, path, k, "duplicate key '%s' (the first is at the same level above)", k);
-				break;
-			}
 		size_t i;
 		for (i = 0; known[i] && strcmp(known[i], k) != 0; i++)
 			;
-		if (known[i])
-			continue;
-		const char *hint = nearest_key(k, known);
-		if (hint) {
-			cfg_diag_at(r, c, true, path, k, "unknown key '%s' (did you mean '%s'?)", k, hint);
-		} else {
-			char all[300];
-			list_known(all, sizeof(all), known);
-			cfg_diag_at(r, c, true, path, k, "unknown key '%s' (known here: %s)", k, all);
-		}
+		uint64_t bit = known[i] && i < 64 ? (uint64_t)1 << i : 0;
+		bool dup = bit ? (seen & bit) != 0 : seen_before(obj, c, k);
+		seen |= bit;
+		if (dup)
+			cfg_diag_at(r, c, true, path, k, "duplicate key '%s' (the first is at the same level above)", k);
+		if (!known[i])
+			report_unknown(r, c, path, known);
 	}
 }
 
