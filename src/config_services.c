@@ -33,11 +33,11 @@ static struct keyed *sorted_keys(const struct config *cfg, int which)
 	return k;
 }
 
-static void check_unique(struct cfg_reader *r, const cJSON *arr, struct config *cfg,
-			 int which, const char *field)
+/* k: the services sorted by the field, from sorted_keys(cfg, which). */
+static void check_unique(struct cfg_reader *r, const cJSON *arr, const struct config *cfg,
+			 const struct keyed *k, int which, const char *field)
 {
 	char p[CFG_PATH_MAX], item[CFG_PATH_MAX], first[CFG_PATH_MAX];
-	struct keyed *k = sorted_keys(cfg, which);
 	if (!k)
 		return;
 	for (size_t i = 1; i < cfg->n_services; i++) {
@@ -54,25 +54,21 @@ static void check_unique(struct cfg_reader *r, const cJSON *arr, struct config *
 		cfg_diag(r, leaf ? leaf : node, false, p, "%s '%s' is already used by %s",
 			 which ? "backend" : "service name", k[i].key, first);
 	}
-	free(k);
 }
 
 /* Lookups by name (every journal record names its service) are a binary
  * search, not a scan: recovery over a 1,000-service journal did a million
- * strcmp calls. */
-static void index_names(struct config *cfg)
+ * strcmp calls. k: the services sorted by name. */
+static void index_names(struct config *cfg, const struct keyed *k)
 {
-	struct keyed *k = sorted_keys(cfg, 0);
 	cfg->by_name = malloc((cfg->n_services ? cfg->n_services : 1) * sizeof(size_t));
 	if (!k || !cfg->by_name) {
 		free(cfg->by_name);	/* config_find_service scans instead */
 		cfg->by_name = NULL;
-		free(k);
 		return;
 	}
 	for (size_t i = 0; i < cfg->n_services; i++)
 		cfg->by_name[i] = k[i].index;
-	free(k);
 }
 
 static void derive_groups(struct config *cfg)
@@ -118,10 +114,15 @@ void config_read_services(struct cfg_reader *r, const cJSON *root, struct config
 		cfg_path_index(p, "services", i);
 		config_read_service(r, c, p, &cfg->services[i]);
 	}
-	check_unique(r, arr, cfg, 0, "name");
-	index_names(cfg);
+	/* One sort by name serves both the duplicate check and the index. */
+	struct keyed *k = sorted_keys(cfg, 0);
+	check_unique(r, arr, cfg, k, 0, "name");
+	index_names(cfg, k);
+	free(k);
 	/* Two services on one backend would move each other's traffic. */
-	check_unique(r, arr, cfg, 1, "route.backend");
+	k = sorted_keys(cfg, 1);
+	check_unique(r, arr, cfg, k, 1, "route.backend");
+	free(k);
 	derive_groups(cfg);
 }
 
