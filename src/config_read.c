@@ -169,7 +169,7 @@ void cfg_check_keys(struct cfg_reader *r, const cJSON *obj, const char *path,
 	for (const cJSON *c = obj->child; c; c = c->next) {
 		const char *k = c->string ? c->string : "";
 		size_t i;
-		for (i = 0; known[i] && strcmp(known[i], k) != 0; i++)
+		for (i = 0; known[i] && (known[i][0] != k[0] || strcmp(known[i], k) != 0); i++)
 			;
 		uint64_t bit = known[i] && i < 64 ? (uint64_t)1 << i : 0;
 		bool dup = bit ? (seen & bit) != 0 : seen_before(obj, c, k);
@@ -192,10 +192,22 @@ static const char *type_name(const cJSON *n)
 	return "an unknown value";
 }
 
+/* cJSON_GetObjectItemCaseSensitive, which it must match (first match; a
+ * member without a name ends the search), comparing first bytes before
+ * calling strcmp: most members of an object differ there, and a clean load
+ * looks up tens of thousands of keys. */
+static const cJSON *find_member(const cJSON *obj, const char *key)
+{
+	for (const cJSON *c = obj->child; c && c->string; c = c->next)
+		if (c->string[0] == key[0] && strcmp(c->string, key) == 0)
+			return c;
+	return NULL;
+}
+
 static const cJSON *member(struct cfg_reader *r, const cJSON *obj, const char *key,
 			   const char *path, bool required, const char *what)
 {
-	const cJSON *n = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+	const cJSON *n = obj ? find_member(obj, key) : NULL;
 	if (!n && required && obj)
 		cfg_diag_at(r, obj, false, path, key, "missing required key '%s' (%s)", key, what);
 	return n;
