@@ -237,15 +237,22 @@ const cJSON *cfg_array(struct cfg_reader *r, const cJSON *obj, const char *key,
 	return typed(r, obj, key, path, required, cJSON_IsArray, "an array");
 }
 
-char *cfg_string(struct cfg_reader *r, const cJSON *obj, const char *key, const char *path,
-		 const char *def, bool required)
+const char *cfg_text(struct cfg_reader *r, const cJSON *obj, const char *key, const char *path,
+		     const char *def, bool required)
 {
 	const cJSON *n = typed(r, obj, key, path, required, cJSON_IsString, "a string");
 	if (!n)
-		return def ? strdup(def) : NULL;
+		return def;
 	if (n->valuestring[0] == '\0' && required)
 		cfg_diag_at(r, n, false, path, key, "must not be empty");
-	return strdup(n->valuestring);
+	return n->valuestring;
+}
+
+char *cfg_string(struct cfg_reader *r, const cJSON *obj, const char *key, const char *path,
+		 const char *def, bool required)
+{
+	const char *s = cfg_text(r, obj, key, path, def, required);
+	return s ? strdup(s) : NULL;
 }
 
 static const cJSON *finite_number(struct cfg_reader *r, const cJSON *obj, const char *key,

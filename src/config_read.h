@@ -57,6 +57,11 @@ const cJSON *cfg_array(struct cfg_reader *r, const cJSON *obj, const char *key,
 char *cfg_string(struct cfg_reader *r, const cJSON *obj, const char *key, const char *path,
 		 const char *def, bool required);
 
+/* cfg_string without the copy, for a value only looked at while the tree
+ * lives: the string in the tree, or def. */
+const char *cfg_text(struct cfg_reader *r, const cJSON *obj, const char *key,
+		     const char *path, const char *def, bool required);
+
 /* An integer member within [min, max]; def when absent. */
 int cfg_int(struct cfg_reader *r, const cJSON *obj, const char *key, const char *path,
 	    long min, long max, int def);

@@ -162,7 +162,7 @@ static bool read_kind(struct cfg_reader *r, const cJSON *svc, const char *path,
 		      struct service_conf *sc)
 {
 	bool ok = true;
-	char *kind = cfg_string(r, svc, "kind", path, NULL, true);
+	const char *kind = cfg_text(r, svc, "kind", path, NULL, true);
 	if (kind && strcmp(kind, "job") == 0)
 		sc->kind = KIND_JOB;
 	else if (!kind || strcmp(kind, "exposed") != 0)
@@ -170,7 +170,6 @@ static bool read_kind(struct cfg_reader *r, const cJSON *svc, const char *path,
 	if (kind && *kind && !ok)
 		cfg_diag_at(r, cJSON_GetObjectItemCaseSensitive(svc, "kind"), false, path, "kind",
 			    "unknown kind '%s' (expected exposed or job)", kind);
-	free(kind);
 	return ok;
 }
 
