@@ -207,6 +207,33 @@ static void duplicate_backends_and_keys_are_rejected(void **state)
 			"release", "duplicate key");
 }
 
+/* Paths are joined by hand, not by snprintf: indices of several digits, and
+ * the cut at 255 bytes that the path buffer has always had. */
+static void paths_carry_long_indices_and_are_cut_at_255_bytes(void **state)
+{
+	char buf[8192], key[301];
+	size_t n = (size_t)snprintf(buf, sizeof(buf), "{\"release\":\"r\",\"services\":[\n");
+	memset(key, 'k', 300);
+	key[300] = '\0';
+	for (int i = 0; i < 12; i++)	/* services[11] reuses services[10]'s name */
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+			"%s{\"name\":\"s%d\",\"kind\":\"exposed\",\"route\":{\"backend\":\"b%d\"},"
+			"\"blue\":{\"health\":\"http://h/b\"},\"green\":{\"health\":\"http://h/g\"}}\n",
+			i ? "," : "", i == 11 ? 10 : i, i);
+	snprintf(buf + n, sizeof(buf) - n, ",{\"%s\":1}]}", key);
+	struct diag_list d;
+	assert_null(parse(buf, &d));
+	const struct diag *dup = find_diag(&d, "services[11].name", "already used by services[10]");
+	assert_int_equal(dup->line, 13);
+	char want[256];
+	snprintf(want, sizeof(want), "services[12].%s", key);
+	assert_int_equal(strlen(want), 255);
+	const struct diag *unk = find_diag(&d, want, "unknown key");
+	assert_int_equal(unk->line, 14);
+	assert_int_equal(unk->col, 3);
+	diag_list_done(&d);
+}
+
 static void unknown_kind_is_rejected(void **state)
 {
 	expect_rejected("\"kind\":\"job\"", "\"kind\":\"cron\"", "services[1].kind",
@@ -390,6 +417,7 @@ int main(void)
 		cmocka_unit_test(wrong_types_are_named_with_path),
 		cmocka_unit_test(duplicate_service_names_are_rejected_at_the_second),
 		cmocka_unit_test(duplicate_backends_and_keys_are_rejected),
+		cmocka_unit_test(paths_carry_long_indices_and_are_cut_at_255_bytes),
 		cmocka_unit_test(unknown_kind_is_rejected),
 		cmocka_unit_test(health_must_be_http_url),
 		cmocka_unit_test(password_in_health_url_is_masked_for_display),
