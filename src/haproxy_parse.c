@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "haproxy_index.h"
 #include "haproxy_text.h"
 
 /* --- show servers state ---------------------------------------------- */
@@ -89,63 +90,8 @@ static int sv_version(const char *line, int lineno, struct co_error *err)
 }
 
 /* --- finding a row by its two names ------------------------------------
- * A fleet of 1,000 services has 2,000 server rows and 3,000 stat rows per
- * instance, and observing it looks each one up: a linear find made that
- * quadratic (most of a rollback's time went to strcmp). Rows are indexed by
- * name once per parse and found by binary search; among rows with the same
- * names the first in the answer wins, as a linear find would have it. */
-
-struct name_key {
-	const char *a, *b;
-	size_t i;
-};
-
-static int name_key_cmp(const void *x, const void *y)
-{
-	const struct name_key *p = x, *q = y;
-	int c = strcmp(p->a, q->a);
-	if (!c)
-		c = strcmp(p->b, q->b);
-	if (!c)
-		c = p->i < q->i ? -1 : p->i > q->i;
-	return c;
-}
-
-/* Sorts keys and keeps their item numbers as the index (NULL if out of
- * memory: finds then fall back to a linear walk). */
-static size_t *name_index(struct name_key *keys, size_t n)
-{
-	size_t *order = keys ? malloc((n ? n : 1) * sizeof(*order)) : NULL;
-	if (order) {
-		qsort(keys, n, sizeof(*keys), name_key_cmp);
-		for (size_t i = 0; i < n; i++)
-			order[i] = keys[i].i;
-	}
-	free(keys);
-	return order;
-}
-
-/* The first position in order whose names are not below (a, b). */
-typedef void (*names_of_fn)(const void *items, size_t i, const char **a, const char **b);
-
-static size_t name_lower_bound(const void *items, const size_t *order, size_t n,
-			       names_of_fn names_of, const char *a, const char *b)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const char *x, *y;
-		names_of(items, order[mid], &x, &y);
-		int c = strcmp(x, a);
-		if (!c)
-			c = strcmp(y, b);
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
+ * Among rows with the same names the first in the answer wins, as a linear
+ * find would have it (haproxy_index). */
 
 static void server_names(const void *items, size_t i, const char **a, const char **b)
 {
@@ -159,26 +105,6 @@ static void stat_names(const void *items, size_t i, const char **a, const char *
 	const struct haproxy_stat *s = (const struct haproxy_stat *)items + i;
 	*a = s->pxname;
 	*b = s->svname;
-}
-
-/* Returns the index of the first item named (a, b), or n. */
-static size_t name_find(const void *items, const size_t *order, size_t n, names_of_fn names_of,
-			const char *a, const char *b)
-{
-	const char *x, *y;
-	if (!order) {
-		for (size_t i = 0; i < n; i++) {
-			names_of(items, i, &x, &y);
-			if (strcmp(x, a) == 0 && strcmp(y, b) == 0)
-				return i;
-		}
-		return n;
-	}
-	size_t pos = name_lower_bound(items, order, n, names_of, a, b);
-	if (pos == n)
-		return n;
-	names_of(items, order[pos], &x, &y);
-	return strcmp(x, a) == 0 && strcmp(y, b) == 0 ? order[pos] : n;
 }
 
 int haproxy_parse_servers(const char *text, struct haproxy_servers *out, struct co_error *err)
@@ -216,10 +142,7 @@ int haproxy_parse_servers(const char *text, struct haproxy_servers *out, struct 
 		if (sv_row(&row, col, lineno, &out->items[out->n - 1], err) < 0)
 			goto done;
 	}
-	struct name_key *keys = malloc((out->n ? out->n : 1) * sizeof(*keys));
-	for (size_t i = 0; keys && i < out->n; i++)
-		keys[i] = (struct name_key){ out->items[i].backend, out->items[i].server, i };
-	out->order = name_index(keys, out->n);
+	haproxy_index_build(&out->index, out->items, out->n, server_names);
 	rc = 0;
 done:
 	if (rc < 0)
@@ -239,14 +162,14 @@ void haproxy_servers_done(struct haproxy_servers *s)
 		free(s->items[i].server);
 	}
 	free(s->items);
-	free(s->order);
+	haproxy_index_done(&s->index);
 	memset(s, 0, sizeof(*s));
 }
 
 const struct haproxy_server *haproxy_servers_find(const struct haproxy_servers *s,
 						   const char *backend, const char *server)
 {
-	size_t i = name_find(s->items, s->order, s->n, server_names, backend, server);
+	size_t i = haproxy_index_find(&s->index, s->items, s->n, server_names, backend, server);
 	return i < s->n ? &s->items[i] : NULL;
 }
 
@@ -361,10 +284,7 @@ int haproxy_parse_stat(const char *text, struct haproxy_stats *out, struct co_er
 		if (st_row(&row, col, lineno, &out->items[out->n - 1], err) < 0)
 			goto done;
 	}
-	struct name_key *keys = malloc((out->n ? out->n : 1) * sizeof(*keys));
-	for (size_t i = 0; keys && i < out->n; i++)
-		keys[i] = (struct name_key){ out->items[i].pxname, out->items[i].svname, i };
-	out->order = name_index(keys, out->n);
+	haproxy_index_build(&out->index, out->items, out->n, stat_names);
 	rc = 0;
 done:
 	if (rc < 0)
@@ -385,13 +305,13 @@ void haproxy_stats_done(struct haproxy_stats *s)
 		free(s->items[i].status);
 	}
 	free(s->items);
-	free(s->order);
+	haproxy_index_done(&s->index);
 	memset(s, 0, sizeof(*s));
 }
 
 const struct haproxy_stat *haproxy_stats_find(const struct haproxy_stats *s,
 					       const char *pxname, const char *svname)
 {
-	size_t i = name_find(s->items, s->order, s->n, stat_names, pxname, svname);
+	size_t i = haproxy_index_find(&s->index, s->items, s->n, stat_names, pxname, svname);
 	return i < s->n ? &s->items[i] : NULL;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "cutover/error.h"
+#include "haproxy_index.h"
 
 /* One row of `show servers state`. Absent numbers are -1 (a short row). */
 struct haproxy_server {
@@ -21,7 +22,7 @@ struct haproxy_server {
 struct haproxy_servers {
 	struct haproxy_server *items;
 	size_t n;
-	size_t *order;		/* items by (backend, server), for finds; may be NULL */
+	struct haproxy_index index;	/* items by (backend, server), for finds */
 };
 
 /* Parses the answer to `show servers state` (version line "1", "# names"
@@ -50,7 +51,7 @@ struct haproxy_stat {
 struct haproxy_stats {
 	struct haproxy_stat *items;
 	size_t n;
-	size_t *order;		/* items by (pxname, svname), for finds; may be NULL */
+	struct haproxy_index index;	/* items by (pxname, svname), for finds */
 };
 
 /* Parses the CSV answer to `show stat` (header "# pxname,svname,..."). */

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -167,6 +168,42 @@ static void stat_with_reordered_columns_short_rows_crlf_and_quotes(void **state)
 	haproxy_stats_done(&st);
 }
 
+/* 3,000 rows, backends out of order, one name pair repeated: every row is
+ * found, and a repeated pair finds its first row, as a linear find would. */
+static void servers_state_finds_every_row_and_the_first_of_a_repeat(void **state)
+{
+	(void)state;
+	enum { N = 1500 };
+	size_t size = 64 + N * 2 * 40 + 64, len = 0;
+	char *text = malloc(size);
+	assert_non_null(text);
+	len += (size_t)snprintf(text + len, size - len, "1\n# be_name srv_name srv_uweight\n");
+	for (int i = 0; i < N; i++) {
+		int b = (i * 7919) % N;
+		len += (size_t)snprintf(text + len, size - len, "be_%d blue %d\nbe_%d green %d\n",
+					b, b % 100, b, 100 - b % 100);
+	}
+	snprintf(text + len, size - len, "be_3 blue 77\n");
+	struct haproxy_servers sv;
+	struct co_error err = { "" };
+	assert_int_equal(haproxy_parse_servers(text, &sv, &err), 0);
+	assert_int_equal(sv.n, 2 * N + 1);
+	for (int b = 0; b < N; b++) {
+		char be[32];
+		snprintf(be, sizeof(be), "be_%d", b);
+		const struct haproxy_server *blue = haproxy_servers_find(&sv, be, "blue");
+		const struct haproxy_server *green = haproxy_servers_find(&sv, be, "green");
+		assert_non_null(blue);
+		assert_non_null(green);
+		assert_int_equal(blue->uweight, b % 100);
+		assert_int_equal(green->uweight, 100 - b % 100);
+	}
+	assert_null(haproxy_servers_find(&sv, "be_", "blue"));
+	assert_null(haproxy_servers_find(&sv, "be_1blue", ""));
+	haproxy_servers_done(&sv);
+	free(text);
+}
+
 /* Each garbage input must fail with a message holding the given text. */
 static void expect_servers_error(const char *text, const char *needle)
 {
@@ -225,6 +262,7 @@ int main(void)
 		cmocka_unit_test(stat_from_real_haproxy_gives_traffic_per_server),
 		cmocka_unit_test(servers_state_with_reordered_and_unknown_columns),
 		cmocka_unit_test(servers_state_short_row_leaves_missing_values_absent),
+		cmocka_unit_test(servers_state_finds_every_row_and_the_first_of_a_repeat),
 		cmocka_unit_test(stat_with_reordered_columns_short_rows_crlf_and_quotes),
 		cmocka_unit_test(servers_state_garbage_is_rejected_with_the_reason),
 		cmocka_unit_test(stat_garbage_is_rejected_with_the_reason),
