@@ -6,6 +6,7 @@
 #include "haproxy_parse.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,8 +28,10 @@ static int sv_header(char *line, int lineno, struct haproxy_fields *hdr, long *c
 				    "a '# be_id be_name ...' header");
 		return -1;
 	}
-	if (haproxy_split_spaces(line + 1, hdr) < 0)
+	if (haproxy_split_spaces(line + 1, hdr, SIZE_MAX) < 0) {
+		co_error_set(err, "show servers state: out of memory");
 		return -1;
+	}
 	for (int c = 0; c < SV_NCOLS; c++)
 		col[c] = haproxy_col_index(hdr, sv_names[c]);
 	for (int c = SV_BE; c <= SV_UW; c++) {
@@ -57,16 +60,23 @@ static int sv_row(const struct haproxy_fields *row, const long *col, int lineno,
 			return -1;
 		}
 	}
-	out->backend = strdup(be);
-	out->server = strdup(srv);
+	out->backend = (char *)be;	/* cut in place in the table's copy of the answer */
+	out->server = (char *)srv;
 	out->uweight = (int)v[SV_UW];
 	out->iweight = (int)v[SV_IW];
 	out->op_state = (int)v[SV_OP];
 	out->admin_state = (int)v[SV_ADMIN];
-	if (out->backend && out->server)
-		return 0;
-	co_error_set(err, "show servers state: out of memory");
-	return -1;
+	return 0;
+}
+
+/* How many leading fields of a row hold every column read. */
+static size_t sv_fields_used(const long *col)
+{
+	long last = -1;
+	for (int c = 0; c < SV_NCOLS; c++)
+		if (col[c] > last)
+			last = col[c];
+	return (size_t)last + 1;
 }
 
 static int sv_version(const char *line, int lineno, struct co_error *err)
@@ -107,16 +117,18 @@ static void stat_names(const void *items, size_t i, const char **a, const char *
 	*b = s->svname;
 }
 
+/* The rows' names point into out->text, the one copy of the answer: no
+ * allocation per row, and nothing to free per row. */
 int haproxy_parse_servers(const char *text, struct haproxy_servers *out, struct co_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	char *copy = haproxy_copy_text(text, "show servers state", err), *cur = copy, *line;
+	char *cur = out->text = haproxy_copy_text(text, "show servers state", err), *line;
 	struct haproxy_fields hdr = { 0 }, row = { 0 };
 	void *grown;
 	long col[SV_NCOLS];
-	size_t cap = 0;
+	size_t cap = 0, used;
 	int lineno = 0, rc = -1;
-	if (!copy)
+	if (!out->text)
 		return -1;
 	if (sv_version(haproxy_next_line(&cur, &lineno), lineno, err) < 0)
 		goto done;
@@ -126,10 +138,11 @@ int haproxy_parse_servers(const char *text, struct haproxy_servers *out, struct 
 	}
 	if (sv_header(line, lineno, &hdr, col, err) < 0)
 		goto done;
+	used = sv_fields_used(col);
 	while ((line = haproxy_next_line(&cur, &lineno))) {
 		if (line[0] == '#')
 			continue;
-		if (haproxy_split_spaces(line, &row) < 0 ||
+		if (haproxy_split_spaces(line, &row, used) < 0 ||
 		    !(grown = haproxy_grow_items(out->items, &cap, out->n, sizeof(*out->items)))) {
 			co_error_set(err, "show servers state: out of memory");
 			goto done;
@@ -137,10 +150,9 @@ int haproxy_parse_servers(const char *text, struct haproxy_servers *out, struct 
 		out->items = grown;
 		if (row.n == 0)
 			continue;	/* a blank line */
-		memset(&out->items[out->n], 0, sizeof(out->items[0]));
-		out->n++;
-		if (sv_row(&row, col, lineno, &out->items[out->n - 1], err) < 0)
+		if (sv_row(&row, col, lineno, &out->items[out->n], err) < 0)
 			goto done;
+		out->n++;
 	}
 	haproxy_index_build(&out->index, out->items, out->n, server_names);
 	rc = 0;
@@ -149,7 +161,6 @@ done:
 		haproxy_servers_done(out);
 	free(hdr.v);
 	free(row.v);
-	free(copy);
 	return rc;
 }
 
@@ -157,11 +168,8 @@ void haproxy_servers_done(struct haproxy_servers *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->n; i++) {
-		free(s->items[i].backend);
-		free(s->items[i].server);
-	}
 	free(s->items);
+	free(s->text);
 	haproxy_index_done(&s->index);
 	memset(s, 0, sizeof(*s));
 }

@@ -11,8 +11,8 @@
 
 /* One row of `show servers state`. Absent numbers are -1 (a short row). */
 struct haproxy_server {
-	char *backend;		/* be_name */
-	char *server;		/* srv_name */
+	char *backend;		/* be_name, in the table's text */
+	char *server;		/* srv_name, in the table's text */
 	int uweight;		/* srv_uweight: the weight set at run time */
 	int iweight;		/* srv_iweight: the weight in the config file */
 	int op_state;		/* srv_op_state: 0 stopped, 1 starting, 2 running, 3 stopping */
@@ -22,6 +22,7 @@ struct haproxy_server {
 struct haproxy_servers {
 	struct haproxy_server *items;
 	size_t n;
+	char *text;		/* the answer, cut up: what the rows' names point into */
 	struct haproxy_index index;	/* items by (backend, server), for finds */
 };
 

@@ -14,8 +14,9 @@ struct haproxy_fields {
 	size_t n, cap;
 };
 
-/* Splits on runs of blanks (`show servers state`). -1 when out of memory. */
-int haproxy_split_spaces(char *line, struct haproxy_fields *f);
+/* Splits on runs of blanks (`show servers state`), the first max fields
+ * only (SIZE_MAX: all). -1 when out of memory. */
+int haproxy_split_spaces(char *line, struct haproxy_fields *f, size_t max);
 /* Splits CSV (`show stat`): "quoted, fields" with "" for a quote. */
 int haproxy_split_csv(char *line, struct haproxy_fields *f);
 

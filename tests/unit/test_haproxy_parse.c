@@ -242,6 +242,31 @@ static void servers_state_garbage_is_rejected_with_the_reason(void **state)
 	expect_servers_error("\x16\x03\x01\x02\x00", "byte 0x16");
 }
 
+/* The check for control bytes reads eight at a time: one at any offset, in
+ * a whole word or in the tail, is found and named by its offset. */
+static void servers_state_control_byte_is_found_at_any_offset(void **state)
+{
+	(void)state;
+	static const char good[] = "1\n# be_name srv_name srv_uweight\nbe_web green 3\n";
+	static const unsigned char bad[] = { 0x01, 0x1f, 0x7f, 0x0b };
+	for (size_t off = 0; off + 1 < sizeof(good); off++) {
+		for (size_t b = 0; b < sizeof(bad); b++) {
+			char text[sizeof(good)], needle[64];
+			memcpy(text, good, sizeof(good));
+			text[off] = (char)bad[b];
+			snprintf(needle, sizeof(needle), "byte 0x%02x at offset %zu", bad[b], off);
+			expect_servers_error(text, needle);
+		}
+	}
+	struct haproxy_servers sv;
+	struct co_error err = { "" };
+	assert_int_equal(haproxy_parse_servers("1\n# be_name srv_name srv_uweight\n"
+					       "b\xc3\xa9\tgreen\t\t3\r\n", &sv, &err), 0);
+	assert_string_equal(sv.items[0].backend, "b\xc3\xa9");	/* bytes >= 0x80 pass */
+	assert_int_equal(sv.items[0].uweight, 3);
+	haproxy_servers_done(&sv);
+}
+
 static void stat_garbage_is_rejected_with_the_reason(void **state)
 {
 	(void)state;
@@ -265,6 +290,7 @@ int main(void)
 		cmocka_unit_test(servers_state_finds_every_row_and_the_first_of_a_repeat),
 		cmocka_unit_test(stat_with_reordered_columns_short_rows_crlf_and_quotes),
 		cmocka_unit_test(servers_state_garbage_is_rejected_with_the_reason),
+		cmocka_unit_test(servers_state_control_byte_is_found_at_any_offset),
 		cmocka_unit_test(stat_garbage_is_rejected_with_the_reason),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
