@@ -69,27 +69,45 @@ static int by_weight_desc(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
+/* Checks every change and counts the servers they set. A service seen
+ * twice is found by marking the services seen: comparing each change with
+ * the ones before it was 500,000 comparisons for 1,000 changes, per instance. */
+static int check_changes(const struct config *cfg, const struct weight_change *changes, size_t n,
+			 size_t *total, struct co_error *err)
+{
+	bool *seen = calloc(cfg->n_services ? cfg->n_services : 1, sizeof(*seen));
+	if (!seen) {
+		co_error_set(err, "haproxy: out of memory");
+		return -1;
+	}
+	int rc = 0;
+	*total = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		size_t svc = changes[i].service;
+		if (svc >= cfg->n_services || changes[i].weight < 0 || changes[i].weight > 100) {
+			co_error_set(err, "haproxy: change #%zu is out of range (service %zu, weight %d)",
+				     i, svc, changes[i].weight);
+			rc = -1;
+		} else if (seen[svc]) {
+			co_error_set(err, "haproxy: service %s is changed twice in one batch",
+				     cfg->services[svc].name);
+			rc = -1;
+		} else {
+			const struct route_conf *rt = &cfg->services[svc].route;
+			seen[svc] = true;
+			*total += rt->n_servers[SIDE_BLUE] + rt->n_servers[SIDE_GREEN];
+		}
+	}
+	free(seen);
+	return rc;
+}
+
 static int build_plan(const struct config *cfg, const struct weight_change *changes, size_t n,
 		      struct plan *p, struct co_error *err)
 {
-	size_t total = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (changes[i].service >= cfg->n_services || changes[i].weight < 0 ||
-		    changes[i].weight > 100) {
-			co_error_set(err, "haproxy: change #%zu is out of range (service %zu, weight %d)",
-				     i, changes[i].service, changes[i].weight);
-			return -1;
-		}
-		for (size_t j = 0; j < i; j++) {
-			if (changes[j].service == changes[i].service) {
-				co_error_set(err, "haproxy: service %s is changed twice in one batch",
-					     cfg->services[changes[i].service].name);
-				return -1;
-			}
-		}
-		const struct route_conf *rt = &cfg->services[changes[i].service].route;
-		total += rt->n_servers[SIDE_BLUE] + rt->n_servers[SIDE_GREEN];
-	}
+	size_t total;
+	if (check_changes(cfg, changes, n, &total, err) < 0)
+		return -1;
 	if (!(p->t = calloc(total ? total : 1, sizeof(*p->t)))) {
 		co_error_set(err, "haproxy: out of memory");
 		return -1;

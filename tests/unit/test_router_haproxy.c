@@ -400,6 +400,27 @@ static void batch_withholds_every_zero_until_every_raise_took(void **state)
 	assert_int_equal(server_weight("be_api", "blue"), 200);	/* K = 2: one blue, two green */
 }
 
+/* A batch that names a service twice, or a service or weight out of
+ * range, is refused whole before a command is sent. */
+static void batch_with_a_service_twice_or_out_of_range_sends_nothing(void **state)
+{
+	(void)state;
+	struct instance_result res;
+	apply_ok(I_UNIX, S_WEB, 0);
+	struct weight_change twice[] = { { S_API, 0 }, { S_WEB, 100 }, { S_API, 100 } };
+	assert_int_equal(drv->apply(rt, I_UNIX, twice, 3, &res), -1);
+	assert_contains(res.error, "service");
+	assert_contains(res.error, "is changed twice in one batch");
+	assert_int_equal(server_weight("be_web", "green"), 0);	/* nothing was sent */
+	struct weight_change range[] = { { S_WEB, 100 }, { N_SVC, 5 } };
+	assert_int_equal(drv->apply(rt, I_UNIX, range, 2, &res), -1);
+	assert_contains(res.error, "change #1 is out of range");
+	struct weight_change heavy[] = { { S_WEB, 101 } };
+	assert_int_equal(drv->apply(rt, I_UNIX, heavy, 1, &res), -1);
+	assert_contains(res.error, "change #0 is out of range (service 0, weight 101)");
+	assert_int_equal(server_weight("be_web", "green"), 0);
+}
+
 static void missing_unix_socket_is_named_in_the_error(void **state)
 {
 	(void)state;
@@ -448,6 +469,7 @@ int main(void)
 		cmocka_unit_test(permission_denied_on_an_operator_socket_is_surfaced),
 		cmocka_unit_test(refused_raise_withholds_the_drop_to_zero),
 		cmocka_unit_test(batch_withholds_every_zero_until_every_raise_took),
+		cmocka_unit_test(batch_with_a_service_twice_or_out_of_range_sends_nothing),
 		cmocka_unit_test(missing_unix_socket_is_named_in_the_error),
 		cmocka_unit_test(stalled_listener_fails_within_the_timeout),
 	};
