@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "haproxy_text.h"
+
 uint64_t haproxy_now_ms(void)
 {
 	struct timespec ts;
@@ -178,18 +180,6 @@ static int send_all(int fd, const struct socket_conf *s, const char *buf, size_t
 	return 0;
 }
 
-/* Returns the offset of the first byte no runtime API answer contains, or
- * -1. HAProxy answers in ASCII; bytes >= 0x80 are let through for names. */
-static long find_binary(const char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c == 0x7f)
-			return (long)i;
-	}
-	return -1;
-}
-
 static int grow(char **buf, size_t *cap, size_t need)
 {
 	if (need <= *cap)
@@ -220,11 +210,11 @@ static int recv_all(int fd, const struct socket_conf *s, uint64_t start_ms, uint
 		if (r == 0)
 			break;
 		if (r > 0) {
-			long bad = find_binary(buf + len, (size_t)r);
-			if (bad >= 0) {
+			size_t bad = haproxy_find_control(buf + len, (size_t)r);
+			if (bad < (size_t)r) {
 				co_error_set(err, "haproxy %s: answer is not text (byte 0x%02x at offset %zu)"
 					     " — is this an HAProxy stats socket?", s->text,
-					     (unsigned char)buf[len + (size_t)bad], len + (size_t)bad);
+					     (unsigned char)buf[len + bad], len + bad);
 				goto fail;
 			}
 			len += (size_t)r;

@@ -117,10 +117,9 @@ static bool is_control(unsigned char c)
 	return (c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c == 0x7f;
 }
 
-/* The offset of the first control byte of text[0..len), or len. Eight
- * bytes are checked at a time: an answer of 2,000 servers is 150 KB and
- * checking it a byte at a time cost as much as parsing it. */
-static size_t find_control(const char *text, size_t len)
+/* Eight bytes are checked at a time: an answer of 2,000 servers is 150 KB
+ * and checking it a byte at a time cost as much as parsing it. */
+size_t haproxy_find_control(const char *text, size_t len)
 {
 	size_t i = 0;
 	for (uint64_t w; i + 8 <= len; i += 8) {
@@ -140,7 +139,7 @@ static size_t find_control(const char *text, size_t len)
 /* HAProxy answers in ASCII; a control byte means this is not its answer. */
 char *haproxy_copy_text(const char *text, const char *what, struct co_error *err)
 {
-	size_t len = strlen(text), bad = find_control(text, len);
+	size_t len = strlen(text), bad = haproxy_find_control(text, len);
 	if (bad < len) {
 		co_error_set(err, "%s: not text (byte 0x%02x at offset %zu)", what,
 			     (unsigned char)text[bad], bad);

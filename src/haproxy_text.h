@@ -24,6 +24,11 @@ int haproxy_split_csv(char *line, struct haproxy_fields *f);
  * Counts lines in *lineno for messages. */
 char *haproxy_next_line(char **cursor, int *lineno);
 
+/* The offset of the first control byte (other than tab, CR, LF) of
+ * text[0..len), or len: no HAProxy answer holds one; bytes >= 0x80 may be
+ * in names. */
+size_t haproxy_find_control(const char *text, size_t len);
+
 /* A copy of text to cut up, or NULL with err (what: the command) if text
  * holds a control byte other than tab, CR and LF. */
 char *haproxy_copy_text(const char *text, const char *what, struct co_error *err);

@@ -2,6 +2,7 @@
  * 2.6.12 output, reordered and extra columns, short rows, CRLF, garbage. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -257,6 +258,18 @@ static void servers_state_control_byte_is_found_at_any_offset(void **state)
 			snprintf(needle, sizeof(needle), "byte 0x%02x at offset %zu", bad[b], off);
 			expect_servers_error(text, needle);
 		}
+	}
+	/* Every byte value, at a place in a word: only controls are refused. */
+	for (int c = 1; c < 256; c++) {
+		char text[sizeof(good)];
+		struct haproxy_servers sv;
+		struct co_error err = { "" };
+		memcpy(text, good, sizeof(good));
+		text[35] = (char)c;	/* inside "be_web" */
+		bool control = (c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f;
+		int rc = haproxy_parse_servers(text, &sv, &err);	/* a blank may cut a name */
+		assert_int_equal(rc < 0 && strstr(err.msg, "not text"), control);
+		haproxy_servers_done(&sv);
 	}
 	struct haproxy_servers sv;
 	struct co_error err = { "" };
