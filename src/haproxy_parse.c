@@ -60,8 +60,8 @@ static int sv_row(const struct haproxy_fields *row, const long *col, int lineno,
 			return -1;
 		}
 	}
-	out->backend = (char *)be;	/* cut in place in the table's copy of the answer */
-	out->server = (char *)srv;
+	out->backend = be;	/* cut in place in the table's copy of the answer */
+	out->server = srv;
 	out->uweight = (int)v[SV_UW];
 	out->iweight = (int)v[SV_IW];
 	out->op_state = (int)v[SV_OP];
@@ -195,7 +195,7 @@ static const char *const st_names[ST_NCOLS] = {
 static int st_header(char *line, int lineno, struct haproxy_fields *hdr, long *col,
 		     struct co_error *err)
 {
-	if (line[0] != '#' || haproxy_split_csv(line + 1 + (line[1] == ' '), hdr) < 0) {
+	if (line[0] != '#' || haproxy_split_csv(line + 1 + (line[1] == ' '), hdr, SIZE_MAX) < 0) {
 		haproxy_not_a_table(err, "show stat", line, lineno,
 				    "a '# pxname,svname,...' header");
 		return -1;
@@ -251,26 +251,33 @@ static int st_row(const struct haproxy_fields *row, const long *col, int lineno,
 	}
 	if (st_numbers(row, col, lineno, st, err) < 0)
 		return -1;
-	st->pxname = strdup(px);
-	st->svname = strdup(sv);
-	st->status = strdup(status ? status : "");
-	if (!st->pxname || !st->svname || !st->status) {
-		co_error_set(err, "show stat: out of memory");
-		return -1;
-	}
+	st->pxname = px;	/* cut in place in the table's copy of the answer */
+	st->svname = sv;
+	st->status = status ? status : "";
 	return 0;
+}
+
+/* How many leading fields of a row hold every column read: about half of
+ * the ~120 columns of HAProxy 2.6. */
+static size_t st_fields_used(const long *col)
+{
+	long last = -1;
+	for (int c = 0; c < ST_NCOLS; c++)
+		if (col[c] > last)
+			last = col[c];
+	return (size_t)last + 1;
 }
 
 int haproxy_parse_stat(const char *text, struct haproxy_stats *out, struct co_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	char *copy = haproxy_copy_text(text, "show stat", err), *cur = copy, *line;
+	char *cur = out->text = haproxy_copy_text(text, "show stat", err), *line;
 	struct haproxy_fields hdr = { 0 }, row = { 0 };
 	void *grown;
 	long col[ST_NCOLS];
-	size_t cap = 0;
+	size_t cap = 0, used;
 	int lineno = 0, rc = -1;
-	if (!copy)
+	if (!out->text)
 		return -1;
 	if (!(line = haproxy_next_line(&cur, &lineno))) {
 		co_error_set(err, "show stat: empty answer");
@@ -278,19 +285,19 @@ int haproxy_parse_stat(const char *text, struct haproxy_stats *out, struct co_er
 	}
 	if (st_header(line, lineno, &hdr, col, err) < 0)
 		goto done;
+	used = st_fields_used(col);
 	while ((line = haproxy_next_line(&cur, &lineno))) {
 		if (!line[0])
 			continue;
-		if (haproxy_split_csv(line, &row) < 0 ||
+		if (haproxy_split_csv(line, &row, used) < 0 ||
 		    !(grown = haproxy_grow_items(out->items, &cap, out->n, sizeof(*out->items)))) {
 			co_error_set(err, "show stat: out of memory");
 			goto done;
 		}
 		out->items = grown;
-		memset(&out->items[out->n], 0, sizeof(out->items[0]));
-		out->n++;
-		if (st_row(&row, col, lineno, &out->items[out->n - 1], err) < 0)
+		if (st_row(&row, col, lineno, &out->items[out->n], err) < 0)
 			goto done;
+		out->n++;
 	}
 	haproxy_index_build(&out->index, out->items, out->n, stat_names);
 	rc = 0;
@@ -299,7 +306,6 @@ done:
 		haproxy_stats_done(out);
 	free(hdr.v);
 	free(row.v);
-	free(copy);
 	return rc;
 }
 
@@ -307,12 +313,8 @@ void haproxy_stats_done(struct haproxy_stats *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->n; i++) {
-		free(s->items[i].pxname);
-		free(s->items[i].svname);
-		free(s->items[i].status);
-	}
 	free(s->items);
+	free(s->text);
 	haproxy_index_done(&s->index);
 	memset(s, 0, sizeof(*s));
 }

@@ -11,8 +11,8 @@
 
 /* One row of `show servers state`. Absent numbers are -1 (a short row). */
 struct haproxy_server {
-	char *backend;		/* be_name, in the table's text */
-	char *server;		/* srv_name, in the table's text */
+	const char *backend;	/* be_name, in the table's text */
+	const char *server;	/* srv_name, in the table's text */
 	int uweight;		/* srv_uweight: the weight set at run time */
 	int iweight;		/* srv_iweight: the weight in the config file */
 	int op_state;		/* srv_op_state: 0 stopped, 1 starting, 2 running, 3 stopping */
@@ -37,9 +37,9 @@ const struct haproxy_server *haproxy_servers_find(const struct haproxy_servers *
 
 /* One row of `show stat`. Absent or empty numbers are -1. */
 struct haproxy_stat {
-	char *pxname;		/* backend (or frontend) name */
-	char *svname;		/* server name, or FRONTEND / BACKEND */
-	char *status;		/* "UP", "DOWN", "MAINT", "no check"...; "" when absent */
+	const char *pxname;	/* backend (or frontend) name, in the table's text */
+	const char *svname;	/* server name, or FRONTEND / BACKEND, in the table's text */
+	const char *status;	/* "UP", "DOWN", "MAINT", "no check"...; "" when absent */
 	long long weight;	/* effective weight */
 	long long scur;		/* current sessions */
 	long long stot;		/* total sessions */
@@ -52,6 +52,7 @@ struct haproxy_stat {
 struct haproxy_stats {
 	struct haproxy_stat *items;
 	size_t n;
+	char *text;		/* the answer, cut up: what the rows' strings point into */
 	struct haproxy_index index;	/* items by (pxname, svname), for finds */
 };
 

@@ -55,11 +55,11 @@ int haproxy_split_spaces(char *line, struct haproxy_fields *f, size_t max)
 
 /* `show stat` is CSV; descriptions such as check_desc may be quoted, with
  * "" standing for a quote. Unquoted in place. */
-int haproxy_split_csv(char *line, struct haproxy_fields *f)
+int haproxy_split_csv(char *line, struct haproxy_fields *f, size_t max)
 {
 	char *p = line;
 	f->n = 0;
-	for (;;) {
+	while (f->n < max) {
 		char *w = p, *start = p;
 		if (*p == '"') {
 			for (p++; *p && !(p[0] == '"' && p[1] != '"'); p++) {
@@ -82,6 +82,7 @@ int haproxy_split_csv(char *line, struct haproxy_fields *f)
 		if (!more)
 			return 0;
 	}
+	return 0;
 }
 
 char *haproxy_next_line(char **cursor, int *lineno)

@@ -17,8 +17,9 @@ struct haproxy_fields {
 /* Splits on runs of blanks (`show servers state`), the first max fields
  * only (SIZE_MAX: all). -1 when out of memory. */
 int haproxy_split_spaces(char *line, struct haproxy_fields *f, size_t max);
-/* Splits CSV (`show stat`): "quoted, fields" with "" for a quote. */
-int haproxy_split_csv(char *line, struct haproxy_fields *f);
+/* Splits CSV (`show stat`): "quoted, fields" with "" for a quote; the
+ * first max fields only (SIZE_MAX: all). */
+int haproxy_split_csv(char *line, struct haproxy_fields *f, size_t max);
 
 /* Next line of *cursor, NUL-terminated and without its CR; NULL at the end.
  * Counts lines in *lineno for messages. */
