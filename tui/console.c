@@ -74,6 +74,34 @@ static void on_recovered(const char *line, void *ctx)
 	fprintf(stderr, "%s\n", line);
 }
 
+/* Recovery's lines once the screen is up: on the message line only, since
+ * stderr would write over the screen. */
+static void on_recovered_quiet(const char *line, void *ctx)
+{
+	struct console *c = ctx;
+	size_t len = strlen(c->notice);
+	snprintf(c->notice + len, sizeof c->notice - len, "%s%s", len ? "; " : "", line);
+}
+
+bool console_take_hands(struct console *c)
+{
+	struct co_error err;
+	int rc = operate_open(&c->op, c->model, c->drv, c->router, &c->owner, on_recovered_quiet, c,
+			      &err);
+	if (rc == 1) {
+		c->lock_state = 1;	/* someone else was first: still read-only */
+		return false;
+	}
+	c->wait_for_lock = false;	/* taken, or failed for a reason waiting won't fix */
+	if (rc < 0) {
+		snprintf(c->notice, sizeof c->notice, "read-only: %s", err.msg);
+		return false;
+	}
+	c->lock_state = 0;
+	c->readonly = false;
+	return true;
+}
+
 /* Watch never takes the lock and never has an executor. The console takes
  * the lock (and then reconciles what a crash left, before anything else);
  * when another process holds it, this one opens read-only and names it. */
@@ -94,6 +122,9 @@ static int open_hands(struct console *c, struct workers *w, struct co_error *err
 		if (rc < 0)
 			snprintf(c->notice, sizeof c->notice, "read-only: %s", err->msg);
 		c->lock_state = rc == 1 ? 1 : 0;
+		c->wait_for_lock = rc == 1;
+		c->drv = w->drv;
+		c->router = w->router;
 	}
 	if (c->watch)
 		c->lock_state = lock_read_owner(cfg->state_dir, cfg->release, &c->owner, err);

@@ -11,6 +11,7 @@
 #include "cutover/model.h"
 #include "cutover/plan.h"
 #include "cutover/journal_tail.h"
+#include "cutover/router.h"
 #include "keys.h"
 
 enum sort_key { SORT_NAME, SORT_GROUP, SORT_DP95, SORT_VERDICT, SORT_WEIGHT, SORT_COUNT };
@@ -67,6 +68,11 @@ struct console {
 	int modal_top;			/* first body line shown in the modal */
 
 	struct operate *op;		/* NULL: read-only, no way to a router */
+	/* Read-only only because another process held the lock: the screen
+	 * loop takes it (console_take_hands) once the holder lets go. */
+	bool wait_for_lock;
+	const struct router_driver *drv;	/* the workers', for that */
+	struct router *router;
 	struct executor_progress prog;	/* the last plan, as the executor tells it */
 	bool quit_when_done;
 	long *plan_pos;			/* per service: its place in the running plan, -1 */
@@ -124,5 +130,11 @@ void screen_draw(struct console *c);
 
 /* Runs the console until q or a signal; returns an exit code. */
 int console_run(const char *config_path, const char *theme, bool watch);
+
+/* After the lock holder let go: takes the lock, reconciles what a crash
+ * left (told on the message line) and starts the executor, as an opening
+ * console does. True when this console can act now; false when someone
+ * else got the lock first (holder updated) or it failed (said there). */
+bool console_take_hands(struct console *c);
 
 #endif

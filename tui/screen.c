@@ -279,8 +279,14 @@ int screen_loop(struct console *c)
 	bool dirty = true;
 	while (!c->quit && !got_signal) {
 		uint64_t now = monotonic_ms();
-		if (now - c->owner_read_ms >= OWNER_MS)
+		if (now - c->owner_read_ms >= OWNER_MS) {
 			read_owner(c);
+			if (c->wait_for_lock && c->lock_state == 0 && console_take_hands(c)) {
+				keys_init(false);
+				console_flash(c, "the lock was let go: this console holds it now and can act");
+			}
+			dirty = true;
+		}
 		if (journal_tail_poll(&c->events)) {	/* one stat() when nothing is new */
 			dirty = true;
 			/* Another process set weights: what the journal says is

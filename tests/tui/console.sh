@@ -118,7 +118,11 @@ if command -v flock >/dev/null 2>&1; then
 	mkdir -p "$dir/state"
 	printf '{"actor":"ana@ops1","pid":4242,"since":"2026-11-24T14:31:02Z","command":"cutover move api 25"}\n' \
 		> "$dir/state/tui-r1.lock"
-	flock -x "$dir/state/tui-r1.lock" sleep 30 &
+	# The holder is this sleep itself (the subshell execs into it with the
+	# locked descriptor), so killing it by PID lets go of the lock and
+	# leaves nothing behind; `flock FILE sleep` would leave the sleep
+	# holding it.
+	(exec 9<"$dir/state/tui-r1.lock" && flock -x 9 && exec sleep 30) &
 	flockpid=$!
 	i=0	# held once a shared try-lock fails
 	while flock -n -s "$dir/state/tui-r1.lock" true 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
@@ -127,8 +131,21 @@ if command -v flock >/dev/null 2>&1; then
 	check "the holder is named" wait_for "ana@ops1"
 	T send-keys G
 	check "G only flashes read-only there" wait_for "read-only: this screen changes nothing"
-	T send-keys q
+	T send-keys x
+	check "and opens no confirm modal" wait_gone "Cancel: n / Esc"
+	# The holder lets go: the console takes the lock and can act, with
+	# no restart.
 	kill "$flockpid" 2>/dev/null; wait "$flockpid" 2>/dev/null
+	check "a released lock is taken by the read-only console" wait_for "lock: mine"
+	check "which says so" wait_for "this console holds it now and can act"
+	check "and shows [RW]" wait_for "\[RW\]"
+	T send-keys G
+	check "G now opens the confirm modal" wait_for "Move 1 service"
+	T send-keys Escape
+	check "Esc cancels it" wait_for "cancelled: nothing changed"
+	check "the lock file names this console now" grep -q '"command":"cutover (console)"' "$dir/state/tui-r1.lock"
+	T send-keys q
+	check "q exits after taking the lock" exited_with 0
 	rm -f "$dir/state/tui-r1.lock"
 fi
 
