@@ -73,10 +73,9 @@ static void format_record(const cJSON *r, struct journal_event *out)
 	}
 }
 
-void journal_event_format(const char *json_line, struct journal_event *out)
+static void format_parsed(const cJSON *r, struct journal_event *out)
 {
 	memset(out, 0, sizeof *out);
-	cJSON *r = cJSON_Parse(json_line);
 	if (!cJSON_IsObject(r)) {
 		snprintf(out->time, sizeof out->time, "--:--:--");
 		snprintf(out->text, sizeof out->text, "(a line that is not a record)");
@@ -84,6 +83,12 @@ void journal_event_format(const char *json_line, struct journal_event *out)
 	} else {
 		format_record(r, out);
 	}
+}
+
+void journal_event_format(const char *json_line, struct journal_event *out)
+{
+	cJSON *r = cJSON_Parse(json_line);
+	format_parsed(r, out);
 	cJSON_Delete(r);
 }
 
@@ -94,7 +99,11 @@ static void push(struct journal_tail *ev, const char *line)
 		ev->head = (ev->head + 1) % JOURNAL_TAIL_KEEP;
 	else
 		ev->n++;
-	journal_event_format(line, &ev->ring[slot]);
+	cJSON *r = cJSON_Parse(line);
+	format_parsed(r, &ev->ring[slot]);
+	if (ev->on_record && cJSON_IsObject(r))
+		ev->on_record(r, ev->on_record_ctx);
+	cJSON_Delete(r);
 	ev->pushed++;
 }
 
@@ -117,11 +126,14 @@ static void take(struct journal_tail *ev, const char *buf, size_t len)
 bool journal_tail_poll(struct journal_tail *ev)
 {
 	struct stat st;
+	bool first = !ev->polled;	/* what came before it, the caller read whole */
+	ev->polled = true;
 	if (!ev->path || stat(ev->path, &st) != 0) {
 		ev->readable = false;
 		return false;
 	}
 	if ((long long)st.st_size < ev->offset) {	/* replaced: start again */
+		ev->skipped = true;
 		ev->offset = 0;
 		ev->n_partial = 0;
 		ev->n = ev->head = 0;
@@ -139,6 +151,7 @@ bool journal_tail_poll(struct journal_tail *ev)
 	/* A long journal read for the first time: only its end matters. */
 	long long want = ev->offset;
 	if ((long long)st.st_size - want > 256 * 1024) {
+		ev->skipped |= !first;	/* the first read skips by design */
 		want = (long long)st.st_size - 256 * 1024;
 		ev->n_partial = 0;
 	}

@@ -24,28 +24,46 @@ static const char *weight_field(const char *result)
 	return NULL;		/* "failed": the instance did not change */
 }
 
-static int scan_outcome(const cJSON *rec, long line, void *ctx)
+/* The weight an outcome record left service *s at: true with *s and *v,
+ * false for any other record, a failure, a service not in the config, or a
+ * weight the service cannot hold. */
+static bool outcome_target(const cJSON *rec, const struct config *cfg, long *s, int *v)
 {
-	struct target_scan *ts = ctx;
-	(void)line;
 	const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "type"));
 	const char *svc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "service"));
 	const char *result = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "result"));
 	if (!type || strcmp(type, "outcome") != 0 || !svc || !result)
-		return 0;
-	long s = config_find_service(ts->cfg, svc);
+		return false;
+	*s = config_find_service(cfg, svc);
 	const char *field = weight_field(result);
-	if (s < 0 || !field)
-		return 0;	/* a service since removed from the config */
+	if (*s < 0 || !field)
+		return false;	/* a service since removed from the config */
 	const cJSON *w = cJSON_GetObjectItemCaseSensitive(rec, field);
 	if (!cJSON_IsNumber(w) || w->valuedouble < 0 || w->valuedouble > 100 ||
 	    w->valuedouble != (double)(int)w->valuedouble)
-		return 0;	/* null ("from" unknown, "found" unreadable) or not a weight */
-	int v = (int)w->valuedouble;
-	if (ts->cfg->services[s].kind == KIND_JOB && v != 0 && v != 100)
-		return 0;
-	ts->target[s] = v;
+		return false;	/* null ("from" unknown, "found" unreadable) or not a weight */
+	*v = (int)w->valuedouble;
+	return cfg->services[*s].kind != KIND_JOB || *v == 0 || *v == 100;
+}
+
+static int scan_outcome(const cJSON *rec, long line, void *ctx)
+{
+	struct target_scan *ts = ctx;
+	(void)line;
+	long s;
+	int v;
+	if (outcome_target(rec, ts->cfg, &s, &v))
+		ts->target[s] = v;
 	return 0;
+}
+
+void journal_target_note(const cJSON *rec, const struct config *cfg, struct model *m)
+{
+	long s;
+	int v;
+	struct co_error ignored;
+	if (outcome_target(rec, cfg, &s, &v))
+		model_set_target(m, (size_t)s, v, &ignored);
 }
 
 int journal_seed_targets(const char *journal_path, const struct config *cfg, struct model *m,

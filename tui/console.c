@@ -102,6 +102,17 @@ bool console_take_hands(struct console *c)
 	return true;
 }
 
+/* Another process set weights: what the journal says is the target drift
+ * is judged by, taken record by record as the tail reads them (a journal of
+ * many MB read whole on each append stalled the screen). With the lock
+ * ours, the executor sets targets itself and nobody else writes. */
+static void follow_targets(const cJSON *rec, void *ctx)
+{
+	struct console *c = ctx;
+	if (!c->op)
+		journal_target_note(rec, c->cfg, c->model);
+}
+
 /* Watch never takes the lock and never has an executor. The console takes
  * the lock (and then reconciles what a crash left, before anything else);
  * when another process holds it, this one opens read-only and names it. */
@@ -114,6 +125,8 @@ static int open_hands(struct console *c, struct workers *w, struct co_error *err
 		return -1;
 	}
 	free(path);
+	c->events.on_record = follow_targets;
+	c->events.on_record_ctx = c;
 	c->lock_state = 0;
 	if (!c->watch) {
 		int rc = operate_open(&c->op, c->model, w->drv, w->router, &c->owner, on_recovered, c, err);

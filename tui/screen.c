@@ -287,11 +287,10 @@ int screen_loop(struct console *c)
 			}
 			dirty = true;
 		}
-		if (journal_tail_poll(&c->events)) {	/* one stat() when nothing is new */
-			dirty = true;
-			/* Another process set weights: what the journal says is
-			 * the target drift is judged by. With the lock ours, the
-			 * executor sets targets itself and nobody else writes. */
+		if (journal_tail_poll(&c->events))	/* one stat() when nothing is new */
+			dirty = true;	/* targets followed record by record (console.c) */
+		if (c->events.skipped) {	/* too much at once: read it whole */
+			c->events.skipped = false;
 			struct co_error err;
 			if (!c->op)
 				journal_seed_targets(c->events.path, c->cfg, c->model, &err);

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 #define JOURNAL_TAIL_KEEP 64
 
 struct journal_event {
@@ -26,6 +28,19 @@ struct journal_tail {
 	size_t head, n;		/* ring[head] is the oldest of n */
 	unsigned long pushed;	/* events ever added */
 	bool readable;
+	bool polled;		/* journal_tail_poll has run once */
+	/* Called with each new whole record, parsed, as it is read (NULL:
+	 * none): how a screen keeps what it derives from the journal current
+	 * without reading it all again. */
+	void (*on_record)(const cJSON *rec, void *ctx);
+	void *on_record_ctx;
+	/* Set by a poll after the first that did not read every byte
+	 * appended since the one before (more than 256 KiB came at once, or
+	 * the file was replaced): on_record missed records, and whoever
+	 * derives state from them must read the journal whole. The first
+	 * poll reads only the last 256 KiB by design: a caller reads the
+	 * whole journal before it. The caller clears the flag. */
+	bool skipped;
 };
 
 /* path may name a journal that does not exist yet. */

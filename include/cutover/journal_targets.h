@@ -4,6 +4,8 @@
 #ifndef CUTOVER_JOURNAL_TARGETS_H
 #define CUTOVER_JOURNAL_TARGETS_H
 
+#include <cjson/cJSON.h>
+
 #include "cutover/config.h"
 #include "cutover/error.h"
 #include "cutover/model.h"
@@ -20,5 +22,9 @@
  * if it could not be read, or if memory ran out. */
 int journal_seed_targets(const char *journal_path, const struct config *cfg, struct model *m,
 			 struct co_error *err);
+
+/* The same for one record, as a screen following the journal reads it:
+ * sets the target an outcome record implies, and ignores anything else. */
+void journal_target_note(const cJSON *rec, const struct config *cfg, struct model *m);
 
 #endif

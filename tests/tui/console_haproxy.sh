@@ -186,6 +186,14 @@ after=$(all_state)
 if [ "$before" = "$after" ]; then ok "watch with every mutating key changed nothing on haproxy"
 else nok "watch with every mutating key changed nothing on haproxy" "$before / $after"; fi
 check "watch flashed read-only" wait_for "read-only"
+# Another process moves web while watch runs: watch follows the journal
+# record by record, so the new weight is its target, not drift.
+"$BIN" move -c "$dir/c.json" web --to green --weight 25 --yes >"$dir/mv-watch.out" 2>&1
+check "a CLI move while watch runs applies" grep -q "^applied: 1 service" "$dir/mv-watch.out"
+expect_share "web at 25 on haproxy" web 25
+check "watch shows the move in its events" wait_for "applied web 25 on"
+check "watch shows web at 25" wait_for "web .* 25 B:"
+check "and not as drift" wait_gone "web .* 25 B:.* !"
 T send-keys q
 check "watch leaves with status 0" exited_with 0
 finish

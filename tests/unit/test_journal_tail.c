@@ -162,6 +162,82 @@ static void a_long_journal_is_read_from_its_end(void **state)
 	assert_false(journal_tail_poll(&f->t));
 }
 
+struct seen {
+	int records;
+	char last_type[32];
+};
+
+static void count_record(const cJSON *rec, void *ctx)
+{
+	struct seen *sn = ctx;
+	const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "type"));
+	sn->records++;
+	snprintf(sn->last_type, sizeof(sn->last_type), "%s", type ? type : "");
+}
+
+/* Each whole new record reaches on_record once, parsed; a half-written
+ * line and a line that is not a record do not. */
+static void each_new_record_reaches_the_hook_once(void **state)
+{
+	struct fx *f = *state;
+	struct seen sn = { 0 };
+	f->t.on_record = count_record;
+	f->t.on_record_ctx = &sn;
+	append(f, "intent", "{\"service\":\"api\",\"from\":0,\"to\":25}");
+	assert_true(journal_tail_poll(&f->t));
+	assert_int_equal(sn.records, 1);
+	append(f, "outcome", "{\"service\":\"api\",\"result\":\"applied\",\"to\":25}");
+	raw(f, "not json at all\n{\"seq\":9,\"type\":\"note\",\"note\":\"ha");
+	assert_true(journal_tail_poll(&f->t));
+	assert_int_equal(sn.records, 2);
+	assert_string_equal(sn.last_type, "outcome");
+	raw(f, "lf\"}\n");
+	assert_true(journal_tail_poll(&f->t));
+	assert_int_equal(sn.records, 3);
+	assert_string_equal(sn.last_type, "note");
+	assert_false(journal_tail_poll(&f->t));
+	assert_int_equal(sn.records, 3);
+	assert_false(f->t.skipped);
+}
+
+/* The first poll reads only the end by design; after it, more than 256 KiB
+ * at once means records were not seen, and the tail says so. */
+static void a_jump_after_the_first_poll_is_reported(void **state)
+{
+	struct fx *f = *state;
+	char line[160];
+	for (int i = 0; i < 6000; i++) {	/* ~300 KiB before the first poll */
+		snprintf(line, sizeof(line), "{\"type\":\"note\",\"note\":\"before %05d, padded to fifty\"}\n", i);
+		raw(f, line);
+	}
+	assert_true(journal_tail_poll(&f->t));
+	assert_false(f->t.skipped);
+	raw(f, "{\"type\":\"note\",\"note\":\"small\"}\n");
+	assert_true(journal_tail_poll(&f->t));
+	assert_false(f->t.skipped);
+	for (int i = 0; i < 6000; i++) {
+		snprintf(line, sizeof(line), "{\"type\":\"note\",\"note\":\"after %05d, padded to fifty\"}\n", i);
+		raw(f, line);
+	}
+	assert_true(journal_tail_poll(&f->t));
+	assert_true(f->t.skipped);
+}
+
+/* A journal that did not exist at the first poll and then grows by more
+ * than 256 KiB at once was skipped too (the caller read nothing of it). */
+static void a_jump_in_a_journal_born_after_the_first_poll_is_reported(void **state)
+{
+	struct fx *f = *state;
+	char line[160];
+	assert_false(journal_tail_poll(&f->t));	/* no file yet */
+	for (int i = 0; i < 6000; i++) {
+		snprintf(line, sizeof(line), "{\"type\":\"note\",\"note\":\"born %05d, padded to fifty\"}\n", i);
+		raw(f, line);
+	}
+	assert_true(journal_tail_poll(&f->t));
+	assert_true(f->t.skipped);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +246,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(the_ring_keeps_the_newest, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_replaced_journal_is_read_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_long_journal_is_read_from_its_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(each_new_record_reaches_the_hook_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_jump_after_the_first_poll_is_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_jump_in_a_journal_born_after_the_first_poll_is_reported,
+						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -196,6 +196,39 @@ static void an_unreadable_journal_is_an_error_naming_it(void **state)
 	config_free(cfg);
 }
 
+/* A screen following the journal takes outcomes one at a time: the same
+ * rules as the whole read, record by record. */
+static void one_record_at_a_time_follows_the_same_rules(void **state)
+{
+	struct fx *f = *state;
+	struct co_error err = { "" };
+	struct config *cfg = make_config(f->dir, RELEASE);
+	struct model m;
+	struct snapshot snap = { 0 };
+	const char *recs[] = {
+		"{\"type\":\"outcome\",\"service\":\"api\",\"result\":\"applied\",\"to\":25}",
+		"{\"type\":\"intent\",\"service\":\"web\",\"from\":0,\"to\":50}",
+		"{\"type\":\"outcome\",\"service\":\"web\",\"result\":\"failed\",\"to\":50}",
+		"{\"type\":\"outcome\",\"service\":\"nightly\",\"result\":\"applied\",\"to\":25}",
+		"{\"type\":\"outcome\",\"service\":\"gone\",\"result\":\"applied\",\"to\":25}",
+		"{\"type\":\"outcome\",\"service\":\"api\",\"result\":\"reverted\",\"from\":10,\"to\":25}",
+	};
+	assert_int_equal(model_init(&m, cfg, &err), 0);
+	for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
+		cJSON *r = cJSON_Parse(recs[i]);
+		assert_non_null(r);
+		journal_target_note(r, cfg, &m);
+		cJSON_Delete(r);
+	}
+	assert_int_equal(model_snapshot(&m, &snap), 1);
+	assert_int_equal(snap.svc[S_API].target_weight, 10);		/* reverted: from */
+	assert_int_equal(snap.svc[S_WEB].target_weight, WEIGHT_UNKNOWN);	/* failed, intent */
+	assert_int_equal(snap.svc[S_NIGHTLY].target_weight, WEIGHT_UNKNOWN);	/* a job at 25 */
+	snapshot_done(&snap);
+	model_done(&m);
+	config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +239,7 @@ int main(void)
 		T(removed_services_and_split_jobs_are_skipped),
 		T(an_explicit_path_is_read_instead_of_the_release_journal),
 		T(an_unreadable_journal_is_an_error_naming_it),
+		T(one_record_at_a_time_follows_the_same_rules),
 	};
 
 	RUN_SUITE(tests);
