@@ -68,38 +68,8 @@ static void workers_stop(struct workers *w)
 
 static void on_recovered(const char *line, void *ctx)
 {
-	struct console *c = ctx;
-	size_t len = strlen(c->notice);
-	snprintf(c->notice + len, sizeof c->notice - len, "%s%s", len ? "; " : "", line);
+	console_notice_add(ctx, line);
 	fprintf(stderr, "%s\n", line);
-}
-
-/* Recovery's lines once the screen is up: on the message line only, since
- * stderr would write over the screen. */
-static void on_recovered_quiet(const char *line, void *ctx)
-{
-	struct console *c = ctx;
-	size_t len = strlen(c->notice);
-	snprintf(c->notice + len, sizeof c->notice - len, "%s%s", len ? "; " : "", line);
-}
-
-bool console_take_hands(struct console *c)
-{
-	struct co_error err;
-	int rc = operate_open(&c->op, c->model, c->drv, c->router, &c->owner, on_recovered_quiet, c,
-			      &err);
-	if (rc == 1) {
-		c->lock_state = 1;	/* someone else was first: still read-only */
-		return false;
-	}
-	c->wait_for_lock = false;	/* taken, or failed for a reason waiting won't fix */
-	if (rc < 0) {
-		snprintf(c->notice, sizeof c->notice, "read-only: %s", err.msg);
-		return false;
-	}
-	c->lock_state = 0;
-	c->readonly = false;
-	return true;
 }
 
 /* Another process set weights: what the journal says is the target drift

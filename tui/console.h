@@ -137,4 +137,8 @@ int console_run(const char *config_path, const char *theme, bool watch);
  * else got the lock first (holder updated) or it failed (said there). */
 bool console_take_hands(struct console *c);
 
+/* Adds a line to the notice the message line shows (recovery's findings),
+ * "; " between lines, cut at the notice's size. */
+void console_notice_add(struct console *c, const char *line);
+
 #endif
