@@ -2,6 +2,8 @@
 #include "config_internal.h"
 #include "config_service.h"
 
+#include "cutover/journal.h"
+
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,19 +16,31 @@ static const char *const endpoint_keys[] = { "health", "insecure", "expect", NUL
 static const char *const expect_keys[] = { "status", "json", "equals", NULL };
 static const char *const route_keys[] = { "backend", "blue", "green", NULL };
 
+/* Masks the secrets a URL may carry in its query or fragment (token=,
+ * api_key=, X-Amz-Signature=...) and any password left, as the journal
+ * does (journal_redact_url). Masking can lengthen a short value to "***". */
+static char *redacted(const char *text)
+{
+	size_t cap = 2 * strlen(text) + 16;
+	char *out = malloc(cap);
+	if (out)
+		journal_redact_url(text, out, cap);
+	return out;
+}
+
 /* The display form: the given text, or curl's rendering of it with the
- * password replaced when there is one. Rendering costs an allocation and a
- * printf per URL, which on a 1,000-service file was a fifth of the load, so
- * only a URL that has something to hide pays for it. */
+ * password replaced when curl finds one, then redacted. Rendering costs an
+ * allocation and a printf per URL, which on a 1,000-service file was a
+ * fifth of the load, so only a URL with a password pays for it. */
 static char *display_url(CURLU *u, const char *url)
 {
 	char *pw = NULL, *out = NULL, *display = NULL;
 	if (curl_url_get(u, CURLUPART_PASSWORD, &pw, 0) != CURLUE_OK)
-		return strdup(url);
+		return redacted(url);
 	curl_free(pw);
-	if (curl_url_set(u, CURLUPART_PASSWORD, "****", 0) == CURLUE_OK &&
+	if (curl_url_set(u, CURLUPART_PASSWORD, "***", 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_URL, &out, 0) == CURLUE_OK)
-		display = strdup(out);
+		display = redacted(out);
 	curl_free(out);
 	return display;
 }

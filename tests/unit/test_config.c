@@ -261,9 +261,34 @@ static void password_in_health_url_is_masked_for_display(void **state)
 				   "\"green\":{\"health\":\"https://h2.example/x\",\"insecure\":true}}]}", &d);
 	assert_non_null(cfg);
 	assert_null(strstr(cfg->services[0].side[0].health_display, "s3cret"));
-	assert_non_null(strstr(cfg->services[0].side[0].health_display, "ops:****@"));
+	assert_non_null(strstr(cfg->services[0].side[0].health_display, "ops:***@"));
 	assert_string_equal(cfg->services[0].side[1].health_display, "https://h2.example/x");
 	assert_true(cfg->services[0].side[1].insecure);
+	config_free(cfg);
+	diag_list_done(&d);
+}
+
+/* Tokens travel in queries and fragments too (?token=, #access_token=,
+ * X-Amz-Signature=): the display masks them as the journal does, with or
+ * without a password beside them, and keeps what is harmless. */
+static void tokens_in_health_url_are_masked_for_display(void **state)
+{
+	struct diag_list d;
+	struct config *cfg = parse("{\"release\":\"r\",\"services\":[{\"name\":\"a\",\"kind\":\"exposed\","
+				   "\"blue\":{\"health\":\"http://127.0.0.1:1/h?token=SECRET1&x=1\"},"
+				   "\"green\":{\"health\":\"https://u:pw9@h.example/h?X-Amz-Signature=SECRET2#access_token=SECRET3\"}}]}",
+				   &d);
+	(void)state;
+	assert_non_null(cfg);
+	const char *b = cfg->services[0].side[0].health_display;
+	const char *g = cfg->services[0].side[1].health_display;
+	assert_null(strstr(b, "SECRET"));
+	assert_string_equal(b, "http://127.0.0.1:1/h?token=***&x=1");
+	assert_null(strstr(g, "SECRET"));
+	assert_null(strstr(g, "pw9"));
+	assert_non_null(strstr(g, "u:***@h.example"));
+	assert_non_null(strstr(g, "X-Amz-Signature=***"));
+	assert_non_null(strstr(g, "access_token=***"));
 	config_free(cfg);
 	diag_list_done(&d);
 }
@@ -421,6 +446,7 @@ int main(void)
 		cmocka_unit_test(unknown_kind_is_rejected),
 		cmocka_unit_test(health_must_be_http_url),
 		cmocka_unit_test(password_in_health_url_is_masked_for_display),
+		cmocka_unit_test(tokens_in_health_url_are_masked_for_display),
 		cmocka_unit_test(steps_must_rise_within_1_to_100_and_end_at_100),
 		cmocka_unit_test(names_outside_the_allowed_set_are_rejected),
 		cmocka_unit_test(empty_service_list_is_rejected),
