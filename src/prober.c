@@ -33,6 +33,7 @@ struct target {
 struct prober {
 	struct model *model;
 	const struct config *cfg;
+	uint64_t interval_ms;		/* the config's, or prober_opts' pace */
 	CURLM *multi;
 	struct target *targets;		/* 2 per service: blue at 2i, green at 2i+1 */
 	size_t n_targets;
@@ -62,7 +63,7 @@ static uint64_t next_random(struct prober *p)
  * started together drift apart instead of firing in bursts. */
 static uint64_t next_due(struct prober *p, uint64_t now)
 {
-	uint64_t iv = (uint64_t)p->cfg->probe.interval_ms;
+	uint64_t iv = p->interval_ms;
 	uint64_t span = iv / 5 + 1;
 	return now + iv - iv / 10 + next_random(p) % span;
 }
@@ -119,7 +120,7 @@ static void on_done(struct prober *p, CURL *easy, CURLcode rc, uint64_t now)
 	 * Until there is a verdict (too few samples: a cheap check) it is
 	 * retried every interval so the first one is not late. */
 	if (now >= p->next_verdict_ms[t->service]) {
-		uint64_t every = (uint64_t)p->cfg->probe.interval_ms;
+		uint64_t every = p->interval_ms;
 		if (publish_verdict(p, t->service) != VERDICT_NODATA && every < VERDICT_EVERY_MS)
 			every = VERDICT_EVERY_MS;
 		p->next_verdict_ms[t->service] = now + every;
@@ -214,10 +215,23 @@ static int setup_slots(struct prober *p)
 	return 0;
 }
 
-static int setup_targets(struct prober *p, struct co_error *err)
+/* Sets up every target's window; only the chosen services (all without a
+ * list) are ever due. */
+static int setup_targets(struct prober *p, const struct prober_opts *o, struct co_error *err)
 {
 	const struct config *cfg = p->cfg;
 	uint64_t now = monotonic_ms();
+	bool *chosen = NULL;
+	if (o && o->services) {
+		chosen = calloc(cfg->n_services ? cfg->n_services : 1, sizeof(*chosen));
+		if (!chosen) {
+			co_error_set(err, "out of memory");
+			return -1;
+		}
+		for (size_t k = 0; k < o->n_services; k++)
+			if (o->services[k] < cfg->n_services)
+				chosen[o->services[k]] = true;
+	}
 	for (size_t i = 0; i < p->n_targets; i++) {
 		struct target *t = &p->targets[i];
 		t->service = i / 2;
@@ -227,11 +241,14 @@ static int setup_targets(struct prober *p, struct co_error *err)
 				     cfg->probe.rise, err) < 0) {
 			co_error_set(err, "%s %s: cannot set up its probe", s->name,
 				     side_name(t->side));
+			free(chosen);
 			return -1;
 		}
 		/* First probes spread over one interval, not all at once. */
-		due_heap_push(&p->due, now + next_random(p) % (uint64_t)cfg->probe.interval_ms, i);
+		if (!chosen || chosen[t->service])
+			due_heap_push(&p->due, now + next_random(p) % p->interval_ms, i);
 	}
+	free(chosen);
 	return 0;
 }
 
@@ -259,6 +276,12 @@ static void free_prober(struct prober *p)
 
 struct prober *prober_start(struct model *m, struct co_error *err)
 {
+	return prober_start_with(m, NULL, err);
+}
+
+struct prober *prober_start_with(struct model *m, const struct prober_opts *o,
+				 struct co_error *err)
+{
 	struct prober *p = calloc(1, sizeof(*p));
 	co_error_clear(err);
 	if (!p) {
@@ -267,6 +290,7 @@ struct prober *prober_start(struct model *m, struct co_error *err)
 	}
 	p->model = m;
 	p->cfg = m->cfg;
+	p->interval_ms = (uint64_t)(o && o->interval_ms > 0 ? o->interval_ms : m->cfg->probe.interval_ms);
 	p->n_targets = 2 * p->cfg->n_services;
 	p->rng = 0x9E3779B97F4A7C15ull ^ (uint64_t)monotonic_ms();
 	pthread_mutex_init(&p->counters_lock, NULL);
@@ -284,7 +308,7 @@ struct prober *prober_start(struct model *m, struct co_error *err)
 	/* Keep a connection per target alive between probes: reuse is what
 	 * makes thousands of probes a second cheap. */
 	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)(p->n_targets < 20000 ? p->n_targets + 16 : 20000));
-	if (setup_targets(p, err) < 0 || pthread_create(&p->thread, NULL, prober_main, p) != 0) {
+	if (setup_targets(p, o, err) < 0 || pthread_create(&p->thread, NULL, prober_main, p) != 0) {
 		if (err && !err->msg[0])
 			co_error_set(err, "cannot start the probe thread");
 		free_prober(p);

@@ -19,6 +19,17 @@ struct prober_counters {
 
 /* Starts the probe thread over m (and m->cfg). Returns NULL with err filled. */
 struct prober *prober_start(struct model *m, struct co_error *err);
+
+/* What a one-off decision may ask of the prober instead of its steady
+ * watch: a move's gates need min_samples per side now, not in twenty
+ * intervals. Zeroed means as prober_start. */
+struct prober_opts {
+	int interval_ms;		/* 0: probe.interval_ms */
+	const size_t *services;		/* NULL: every service; else only these */
+	size_t n_services;
+};
+struct prober *prober_start_with(struct model *m, const struct prober_opts *o,
+				 struct co_error *err);
 /* Stops the thread within one poll wakeup and frees everything. NULL is a no-op. */
 void prober_stop(struct prober *p);
 void prober_get_counters(struct prober *p, struct prober_counters *out);

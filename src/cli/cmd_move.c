@@ -212,12 +212,35 @@ static int recover(struct move_run *mr)
 	return recovery_run(mr->j, mr->cfg, &mr->view, print_recovered, &mr->rep, &mr->err) < 0 ? -1 : 0;
 }
 
-/* Probes until every service has min_samples per side, or max_ms. */
-static void probe_for_gates(struct move_run *mr, int max_ms)
+/* Gate probes, paced: at most this often per side of a service named... */
+#define GATE_PACE_MS 25
+/* ...and at most this many probes a second over all of them, so a move of
+ * a thousand services does not flood the health endpoints. */
+#define GATE_RATE 4000
+#define GATE_WAIT_MAX_MS 15000
+
+/* The services named need min_samples per side before their verdict can
+ * say anything, and at the config's interval (1 s by default) that is
+ * twenty seconds away: a move would go on with "verdict nodata", a warning,
+ * however much slower green was. So a move probes the services it names,
+ * and only those, faster than the steady prober does, until every one has
+ * min_samples per side and a verdict, or min_samples paced intervals and a
+ * half (plus a timeout) have gone by. */
+static void probe_for_gates(struct move_run *mr, const size_t *svc, size_t n)
 {
-	if (max_ms <= 0)
-		return;
-	struct prober *p = prober_start(&mr->m, &mr->err);
+	const struct config *cfg = mr->cfg;
+	long pace = (long)(2 * n * 1000 / GATE_RATE);
+	if (pace < GATE_PACE_MS)
+		pace = GATE_PACE_MS;
+	if (pace > cfg->probe.interval_ms)
+		pace = cfg->probe.interval_ms;
+	long max_ms = (long)cfg->gates.min_samples * pace * 3 / 2 + cfg->probe.timeout_ms;
+	if (max_ms < 2000)
+		max_ms = 2000;
+	if (max_ms > GATE_WAIT_MAX_MS)
+		max_ms = GATE_WAIT_MAX_MS;
+	struct prober_opts po = { .interval_ms = (int)pace, .services = svc, .n_services = n };
+	struct prober *p = prober_start_with(&mr->m, &po, &mr->err);
 	if (!p) {
 		fprintf(stderr, "warning: probes did not start (%s); health gates will say unknown\n",
 			mr->err.msg);
@@ -230,11 +253,13 @@ static void probe_for_gates(struct move_run *mr, int max_ms)
 		if (model_snapshot(&mr->m, &s) < 0)
 			break;
 		bool enough = true;
-		for (size_t i = 0; i < s.n && enough; i++)
+		for (size_t k = 0; k < n && enough; k++) {
+			const struct service_state *st = &s.svc[svc[k]];
 			for (int side = 0; side < 2; side++)
-				if (s.svc[i].side[side].samples < mr->cfg->gates.min_samples ||
-				    s.svc[i].verdict == VERDICT_NODATA)
+				if (st->side[side].samples < cfg->gates.min_samples ||
+				    st->verdict == VERDICT_NODATA)
 					enough = false;
+		}
 		if (enough)
 			break;
 	}
@@ -380,7 +405,7 @@ static int run(struct move_run *mr, const struct move_opts *o, char **targets, s
 		return -1;
 	}
 	if (!o->rollback)
-		probe_for_gates(mr, 3000);
+		probe_for_gates(mr, svc, n_svc);
 	if (model_snapshot(&mr->m, &mr->snap) < 0) {
 		free(svc);
 		co_error_set(&mr->err, "out of memory");

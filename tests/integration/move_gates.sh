@@ -1,0 +1,67 @@
+#!/bin/sh
+# A move's verdict gate with the config's default probe settings (1 s
+# interval, 20 samples a side): the move probes the services it names,
+# faster than the steady prober, until each has a verdict, so a green that
+# is much slower than blue blocks the move instead of passing it with
+# "verdict nodata". Services not named are not probed. Rehearsal driver,
+# the simulator on 127.0.0.1.
+. tests/lib/assert.sh
+BIN=${BIN:-./cutover}
+SIM=${SIM:-build/cutover-sim}
+dir=$(mktemp -d)
+pids=
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	for p in $pids; do wait "$p" 2>/dev/null; done
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+cat > "$dir/spec" <<'SPEC'
+slow blue lat_ms=2 jitter_ms=0.2
+slow green lat_ms=30 jitter_ms=1
+same blue lat_ms=2 jitter_ms=0.2
+same green lat_ms=2 jitter_ms=0.2
+other blue lat_ms=2
+other green lat_ms=2
+SPEC
+"$SIM" --port 0 --port-file "$dir/port" --spec "$dir/spec" 2>"$dir/sim.log" &
+pids="$pids $!"
+i=0; while [ ! -s "$dir/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+port=$(cat "$dir/port")
+
+svc() {	# name
+	printf '{"name":"%s","kind":"exposed","blue":{"health":"http://127.0.0.1:%s/%s/blue/health"},"green":{"health":"http://127.0.0.1:%s/%s/green/health"}}' \
+		"$1" "$port" "$1" "$port" "$1"
+}
+{
+	printf '{"release":"mg","state_dir":"%s/state","services":[' "$dir"
+	svc slow; printf ,; svc same; printf ,; svc other
+	printf ']}\n'
+} > "$dir/c.json"
+
+requests() {	# service: requests the simulator answered for it, both sides
+	curl -s --noproxy '*' -m 2 "http://127.0.0.1:$port/_sim/stats?svc=$1" |
+		python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["blue"]["requests"] + d["green"]["requests"])'
+}
+
+ms() { date +%s%N | cut -c1-13; }
+
+t0=$(ms)
+expect_out "an equal green moves, judged by a real verdict" 0 \
+	"pass  verdict +verdict (pass|marginal)" "$BIN" move -c "$dir/c.json" same --to green --weight 25 --yes
+t1=$(ms)
+check "within 5 s at the default 1 s interval" test $((t1 - t0)) -lt 5000
+expect_out "its samples are there" 0 "green up \\(([2-9][0-9]|1[0-9][0-9]) samples\\)" \
+	"$BIN" move -c "$dir/c.json" same --to green --weight 50 --yes
+check "a service not named was not probed" test "$(requests other)" = 0
+
+expect_out "a green 28 ms slower blocks the move on its verdict" 1 \
+	"block verdict +verdict fail" "$BIN" move -c "$dir/c.json" slow --to green --weight 25 --yes
+expect_out "and the move is refused" 1 "refusing: 1 blocker" \
+	"$BIN" move -c "$dir/c.json" slow --to green --weight 25 --yes
+check "nothing was journaled for it" sh -c "! grep -q '\"service\":\"slow\"' '$dir/state/mg.journal.jsonl'"
+expect_out "--force with a reason still moves it, journaled" 0 "applied: 1 service" \
+	"$BIN" move -c "$dir/c.json" slow --to green --weight 25 --yes --force --reason "load test"
+check "the forced reason is in the journal" grep -q '"reason":"load test"' "$dir/state/mg.journal.jsonl"
+finish
