@@ -7,7 +7,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -17,6 +16,7 @@
 #include "cutover/journal_targets.h"
 #include "cutover/lock.h"
 #include "cutover/plan.h"
+#include "cutover/probe_burst.h"
 #include "cutover/probe_round.h"
 #include "cutover/prober.h"
 #include "cutover/recovery.h"
@@ -54,12 +54,6 @@ struct move_run {
 	struct move_report rep;
 	struct co_error err;
 };
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
 
 static int usage(const char *cmd, FILE *out, int rc)
 {
@@ -212,59 +206,23 @@ static int recover(struct move_run *mr)
 	return recovery_run(mr->j, mr->cfg, &mr->view, print_recovered, &mr->rep, &mr->err) < 0 ? -1 : 0;
 }
 
-/* Gate probes, paced: at most this often per side of a service named... */
-#define GATE_PACE_MS 25
-/* ...and at most this many probes a second over all of them, so a move of
- * a thousand services does not flood the health endpoints. */
-#define GATE_RATE 4000
-#define GATE_WAIT_MAX_MS 15000
-
 /* The services named need min_samples per side before their verdict can
  * say anything, and at the config's interval (1 s by default) that is
  * twenty seconds away: a move would go on with "verdict nodata", a warning,
  * however much slower green was. So a move probes the services it names,
- * and only those, faster than the steady prober does, until every one has
- * min_samples per side and a verdict, or min_samples paced intervals and a
- * half (plus a timeout) have gone by. */
+ * and only those, in a burst until each has a verdict (probe_burst.h). */
+#define GATE_WAIT_MAX_MS 15000
+
 static void probe_for_gates(struct move_run *mr, const size_t *svc, size_t n)
 {
-	const struct config *cfg = mr->cfg;
-	long pace = (long)(2 * n * 1000 / GATE_RATE);
-	if (pace < GATE_PACE_MS)
-		pace = GATE_PACE_MS;
-	if (pace > cfg->probe.interval_ms)
-		pace = cfg->probe.interval_ms;
-	long max_ms = (long)cfg->gates.min_samples * pace * 3 / 2 + cfg->probe.timeout_ms;
-	if (max_ms < 2000)
-		max_ms = 2000;
-	if (max_ms > GATE_WAIT_MAX_MS)
-		max_ms = GATE_WAIT_MAX_MS;
-	struct prober_opts po = { .interval_ms = (int)pace, .services = svc, .n_services = n };
-	struct prober *p = prober_start_with(&mr->m, &po, &mr->err);
-	if (!p) {
+	struct probe_burst b;
+	if (probe_burst_start(&b, &mr->m, svc, n, GATE_WAIT_MAX_MS, &mr->err) < 0) {
 		fprintf(stderr, "warning: probes did not start (%s); health gates will say unknown\n",
 			mr->err.msg);
 		return;
 	}
-	uint64_t until = monotonic_ms() + (uint64_t)max_ms;
-	struct snapshot s = { 0 };
-	while (monotonic_ms() < until) {
-		sleep_ms(50);
-		if (model_snapshot(&mr->m, &s) < 0)
-			break;
-		bool enough = true;
-		for (size_t k = 0; k < n && enough; k++) {
-			const struct service_state *st = &s.svc[svc[k]];
-			for (int side = 0; side < 2; side++)
-				if (st->side[side].samples < cfg->gates.min_samples ||
-				    st->verdict == VERDICT_NODATA)
-					enough = false;
-		}
-		if (enough)
-			break;
-	}
-	snapshot_done(&s);
-	prober_stop(p);
+	probe_burst_wait(&b, &mr->m);
+	probe_burst_stop(&b);
 }
 
 /* A rollback's only gate is blue health, and an emergency cannot wait the

@@ -9,16 +9,13 @@
 #include <time.h>
 
 #include "cutover/model.h"
+#include "cutover/probe_burst.h"
 #include "cutover/prober.h"
 #include "status_format.h"
 
-/* Long enough for min_samples probes per side plus one interval of
- * scheduling jitter, capped at 10 s so a script never waits long. */
-static double default_seconds(const struct config *cfg)
-{
-	double s = (cfg->gates.min_samples + 1.5) * cfg->probe.interval_ms / 1000.0;
-	return s > 10.0 ? 10.0 : s;
-}
+/* Without --for: a burst until every service has a verdict, capped so a
+ * script never waits long. */
+#define BURST_MAX_MS 10000
 
 static void sleep_until(uint64_t deadline_ms)
 {
@@ -33,14 +30,16 @@ static void sleep_until(uint64_t deadline_ms)
 static int usage(FILE *out, int rc)
 {
 	fprintf(out, "usage: cutover status [-c FILE] [--json] [--for SECONDS]\n"
-		"Probes blue and green of every service for SECONDS (default: enough for\n"
-		"gates.min_samples, at most 10), reads the router once (weight, drift,\n"
+		"Probes blue and green of every service for SECONDS at the config's\n"
+		"interval, or by default faster, until every service has gates.min_samples\n"
+		"a side and a verdict (at most 10 s); reads the router once (weight, drift,\n"
 		"traffic) and prints one snapshot. Takes no lock and writes nothing.\n");
 	return rc;
 }
 
 /* The router is read on this thread while the prober runs on its own, so
- * a slow or dead router instance costs time only beyond --for. */
+ * a slow or dead router instance costs time only beyond the probing. secs
+ * < 0: a burst until every service has a verdict. */
 static int show(const struct config *cfg, double secs, bool json)
 {
 	struct model m;
@@ -50,8 +49,10 @@ static int show(const struct config *cfg, double secs, bool json)
 		return EXIT_FAILED;
 	}
 	uint64_t start = monotonic_ms();
-	struct prober *p = prober_start(&m, &err);
-	if (!p) {
+	struct probe_burst b = { 0 };
+	int rc = secs < 0 ? probe_burst_start(&b, &m, NULL, 0, BURST_MAX_MS, &err)
+			  : (b.prober = prober_start(&m, &err)) ? 0 : -1;
+	if (rc < 0) {
 		fprintf(stderr, "cutover status: %s\n", err.msg);
 		model_done(&m);
 		return EXIT_FAILED;
@@ -59,10 +60,13 @@ static int show(const struct config *cfg, double secs, bool json)
 	struct co_error rerr;
 	if (cli_router_read(cfg, &m, stderr, &rerr) < 0)
 		fprintf(stderr, "warning: router not read: %s\n", rerr.msg);
-	sleep_until(start + (uint64_t)llround(secs * 1000.0));
-	prober_stop(p);
+	if (secs < 0)
+		probe_burst_wait(&b, &m);
+	else
+		sleep_until(start + (uint64_t)llround(secs * 1000.0));
+	probe_burst_stop(&b);
 	struct snapshot snap = { 0 };
-	int rc = EXIT_OK;
+	rc = EXIT_OK;
 	if (model_snapshot(&m, &snap) < 0) {
 		fprintf(stderr, "cutover status: out of memory\n");
 		rc = EXIT_FAILED;
@@ -113,8 +117,6 @@ int cmd_status(int argc, char **argv)
 	struct config *cfg = cli_load_config(o.config, stderr);
 	if (!cfg)
 		return EXIT_USAGE;
-	if (secs < 0)
-		secs = default_seconds(cfg);
 	int rc = show(cfg, secs, o.json);
 	config_free(cfg);
 	return rc;

@@ -1,10 +1,11 @@
 #!/bin/sh
-# A move's verdict gate with the config's default probe settings (1 s
-# interval, 20 samples a side): the move probes the services it names,
-# faster than the steady prober, until each has a verdict, so a green that
-# is much slower than blue blocks the move instead of passing it with
-# "verdict nodata". Services not named are not probed. Rehearsal driver,
-# the simulator on 127.0.0.1.
+# Verdicts at the config's default probe settings (1 s interval, 20
+# samples a side), where the steady prober needs twenty seconds for one:
+# a move probes the services it names in a burst until each has a verdict,
+# so a green that is much slower than blue blocks the move instead of
+# passing it with "verdict nodata", and services not named are not probed;
+# `status` without --for does the same over every service. Rehearsal
+# driver, the simulator on 127.0.0.1.
 . tests/lib/assert.sh
 BIN=${BIN:-./cutover}
 SIM=${SIM:-build/cutover-sim}
@@ -48,13 +49,30 @@ requests() {	# service: requests the simulator answered for it, both sides
 ms() { date +%s%N | cut -c1-13; }
 
 t0=$(ms)
+"$BIN" status -c "$dir/c.json" --json >"$dir/status.json" 2>"$dir/status.err"
+t1=$(ms)
+check "status without --for exits 0" test -s "$dir/status.json"
+check "status took under 5 s at the default 1 s interval" test $((t1 - t0)) -lt 5000
+check "with a verdict for every service: slow fails, same passes" python3 - "$dir/status.json" <<'PY'
+import json, sys
+s = {x["name"]: x for x in json.load(open(sys.argv[1]))["services"]}
+assert s["slow"]["verdict"] == "fail", s["slow"]
+assert s["same"]["verdict"] in ("pass", "marginal"), s["same"]
+assert s["other"]["verdict"] in ("pass", "marginal"), s["other"]
+for x in s.values():
+    for side in ("blue", "green"):
+        assert x[side]["samples"] >= 20, (x["name"], side, x[side]["samples"])
+PY
+before=$(requests other)
+
+t0=$(ms)
 expect_out "an equal green moves, judged by a real verdict" 0 \
 	"pass  verdict +verdict (pass|marginal)" "$BIN" move -c "$dir/c.json" same --to green --weight 25 --yes
 t1=$(ms)
-check "within 5 s at the default 1 s interval" test $((t1 - t0)) -lt 5000
+check "the move took under 5 s at the default 1 s interval" test $((t1 - t0)) -lt 5000
 expect_out "its samples are there" 0 "green up \\(([2-9][0-9]|1[0-9][0-9]) samples\\)" \
 	"$BIN" move -c "$dir/c.json" same --to green --weight 50 --yes
-check "a service not named was not probed" test "$(requests other)" = 0
+check "a service not named was not probed" test "$(requests other)" = "$before"
 
 expect_out "a green 28 ms slower blocks the move on its verdict" 1 \
 	"block verdict +verdict fail" "$BIN" move -c "$dir/c.json" slow --to green --weight 25 --yes
