@@ -15,11 +15,7 @@ int probe_burst_start(struct probe_burst *b, struct model *m, const size_t *serv
 {
 	const struct config *cfg = m->cfg;
 	size_t count = services ? n : cfg->n_services;
-	long pace = (long)(2 * count * 1000 / PROBE_BURST_RATE);
-	if (pace < PROBE_BURST_PACE_MS)
-		pace = PROBE_BURST_PACE_MS;
-	if (pace > cfg->probe.interval_ms)
-		pace = cfg->probe.interval_ms;
+	long pace = prober_pace_ms(cfg, count);
 	long wait = (long)cfg->gates.min_samples * pace * 3 / 2 + cfg->probe.timeout_ms;
 	if (wait < 2000)
 		wait = 2000;

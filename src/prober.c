@@ -28,12 +28,18 @@ struct target {
 	enum side side;
 	struct side_window window;
 	bool in_flight;
+	uint32_t probes;		/* completed, counted up to warm_probes */
 };
 
 struct prober {
 	struct model *model;
 	const struct config *cfg;
 	uint64_t interval_ms;		/* the config's, or prober_opts' pace */
+	/* Warm-up: a target's first warm_probes probes (min_samples) come
+	 * every warm_ms, so verdicts exist within a second or two of a start
+	 * instead of min_samples intervals later (20 s at the defaults). */
+	uint64_t warm_ms;
+	uint32_t warm_probes;
 	CURLM *multi;
 	struct target *targets;		/* 2 per service: blue at 2i, green at 2i+1 */
 	size_t n_targets;
@@ -59,11 +65,12 @@ static uint64_t next_random(struct prober *p)
 	return p->rng;
 }
 
-/* The next probe is due one interval on, +-10%, so thousands of targets
- * started together drift apart instead of firing in bursts. */
-static uint64_t next_due(struct prober *p, uint64_t now)
+/* The next probe is due one interval on (the warm-up pace for a target
+ * still warming up), +-10%, so thousands of targets started together drift
+ * apart instead of firing in bursts. */
+static uint64_t next_due(struct prober *p, const struct target *t, uint64_t now)
 {
-	uint64_t iv = p->interval_ms;
+	uint64_t iv = t->probes < p->warm_probes ? p->warm_ms : p->interval_ms;
 	uint64_t span = iv / 5 + 1;
 	return now + iv - iv / 10 + next_random(p) % span;
 }
@@ -106,6 +113,8 @@ static void on_done(struct prober *p, CURL *easy, CURLcode rc, uint64_t now)
 	bool ok = probe_http_judge(h, rc, p->cfg->probe.timeout_ms, &ms, error, sizeof(error));
 	p->free_slots[p->n_free++] = h;
 	side_window_add(&t->window, ok, ms, error);
+	if (t->probes < p->warm_probes)
+		t->probes++;
 	struct side_stats st;
 	side_window_summarize(&t->window, &st);
 	model_set_side(p->model, t->service, t->side, &st);
@@ -118,14 +127,14 @@ static void on_done(struct prober *p, CURL *easy, CURLcode rc, uint64_t now)
 	 * every VERDICT_EVERY_MS (or interval, if longer) per service is enough
 	 * and keeps 10,000 services cheap. Health reacts at once regardless.
 	 * Until there is a verdict (too few samples: a cheap check) it is
-	 * retried every interval so the first one is not late. */
+	 * retried at the warm-up pace so the first one is not late. */
 	if (now >= p->next_verdict_ms[t->service]) {
-		uint64_t every = p->interval_ms;
+		uint64_t every = p->warm_ms;
 		if (publish_verdict(p, t->service) != VERDICT_NODATA && every < VERDICT_EVERY_MS)
 			every = VERDICT_EVERY_MS;
 		p->next_verdict_ms[t->service] = now + every;
 	}
-	due_heap_push(&p->due, next_due(p, now), (size_t)(t - p->targets));
+	due_heap_push(&p->due, next_due(p, t, now), (size_t)(t - p->targets));
 }
 
 static void start_due(struct prober *p, uint64_t now)
@@ -143,7 +152,7 @@ static void start_due(struct prober *p, uint64_t now)
 		struct probe_http *h = p->free_slots[p->n_free - 1];
 		const struct endpoint_conf *ep = &p->cfg->services[t->service].side[t->side];
 		if (probe_http_arm(h, ep, t) < 0 || curl_multi_add_handle(p->multi, h->easy) != CURLM_OK) {
-			due_heap_push(&p->due, next_due(p, now), (size_t)(t - p->targets));
+			due_heap_push(&p->due, next_due(p, t, now), (size_t)(t - p->targets));
 			continue;
 		}
 		p->n_free--;
@@ -246,7 +255,7 @@ static int setup_targets(struct prober *p, const struct prober_opts *o, struct c
 		}
 		/* First probes spread over one interval, not all at once. */
 		if (!chosen || chosen[t->service])
-			due_heap_push(&p->due, now + next_random(p) % p->interval_ms, i);
+			due_heap_push(&p->due, now + next_random(p) % p->warm_ms, i);
 	}
 	free(chosen);
 	return 0;
@@ -274,6 +283,16 @@ static void free_prober(struct prober *p)
 	free(p);
 }
 
+int prober_pace_ms(const struct config *cfg, size_t n_services)
+{
+	size_t pace = 2 * n_services * 1000 / PROBER_BURST_RATE;
+	if (pace < PROBER_BURST_PACE_MS)
+		pace = PROBER_BURST_PACE_MS;
+	if (pace > (size_t)cfg->probe.interval_ms)
+		pace = (size_t)cfg->probe.interval_ms;
+	return (int)pace;
+}
+
 struct prober *prober_start(struct model *m, struct co_error *err)
 {
 	return prober_start_with(m, NULL, err);
@@ -291,6 +310,11 @@ struct prober *prober_start_with(struct model *m, const struct prober_opts *o,
 	p->model = m;
 	p->cfg = m->cfg;
 	p->interval_ms = (uint64_t)(o && o->interval_ms > 0 ? o->interval_ms : m->cfg->probe.interval_ms);
+	size_t probed = o && o->services ? o->n_services : p->cfg->n_services;
+	p->warm_ms = (uint64_t)prober_pace_ms(p->cfg, probed);
+	if (p->warm_ms > p->interval_ms)
+		p->warm_ms = p->interval_ms;
+	p->warm_probes = (uint32_t)p->cfg->gates.min_samples;
 	p->n_targets = 2 * p->cfg->n_services;
 	p->rng = 0x9E3779B97F4A7C15ull ^ (uint64_t)monotonic_ms();
 	pthread_mutex_init(&p->counters_lock, NULL);

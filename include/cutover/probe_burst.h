@@ -12,12 +12,6 @@
 #include "cutover/model.h"
 #include "cutover/prober.h"
 
-/* Probes at most this often per side of a service... */
-#define PROBE_BURST_PACE_MS 25
-/* ...and at most this many probes a second over all of them, so a burst
- * over a thousand services does not flood the health endpoints. */
-#define PROBE_BURST_RATE 4000
-
 struct probe_burst {
 	struct prober *prober;
 	const size_t *svc;	/* NULL: every service */
@@ -26,9 +20,9 @@ struct probe_burst {
 	uint64_t until_ms;	/* monotonic_ms() after which waiting stops */
 };
 
-/* Starts probing services[0..n) of m->cfg (NULL: every service) at a pace
- * of PROBE_BURST_PACE_MS, slowed to PROBE_BURST_RATE probes a second in
- * all and never slower than probe.interval_ms. The wait ends after
+/* Starts probing services[0..n) of m->cfg (NULL: every service) at
+ * prober_pace_ms (PROBER_BURST_PACE_MS, slowed to PROBER_BURST_RATE probes
+ * a second in all, never slower than probe.interval_ms). The wait ends after
  * min_samples paced intervals and a half plus a timeout, at least 2 s and
  * at most max_ms. services must outlive the burst. -1 with err. */
 int probe_burst_start(struct probe_burst *b, struct model *m, const size_t *services, size_t n,

@@ -20,6 +20,16 @@ struct prober_counters {
 /* Starts the probe thread over m (and m->cfg). Returns NULL with err filled. */
 struct prober *prober_start(struct model *m, struct co_error *err);
 
+/* The fastest a side is probed, during a target's warm-up (its first
+ * gates.min_samples probes) or a burst (probe_burst.h)... */
+#define PROBER_BURST_PACE_MS 25
+/* ...slowed so the services probed see at most this many probes a second
+ * in all: a warm-up over ten thousand services does not flood anyone. */
+#define PROBER_BURST_RATE 4000
+
+/* That pace for n_services, never slower than probe.interval_ms. */
+int prober_pace_ms(const struct config *cfg, size_t n_services);
+
 /* What a one-off decision may ask of the prober instead of its steady
  * watch: a move's gates need min_samples per side now, not in twenty
  * intervals. Zeroed means as prober_start. */

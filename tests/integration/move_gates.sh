@@ -4,7 +4,8 @@
 # a move probes the services it names in a burst until each has a verdict,
 # so a green that is much slower than blue blocks the move instead of
 # passing it with "verdict nodata", and services not named are not probed;
-# `status` without --for does the same over every service. Rehearsal
+# `status` without --for does the same over every service, and the
+# steady prober warms up at that pace. Rehearsal
 # driver, the simulator on 127.0.0.1.
 . tests/lib/assert.sh
 BIN=${BIN:-./cutover}
@@ -62,6 +63,16 @@ assert s["other"]["verdict"] in ("pass", "marginal"), s["other"]
 for x in s.values():
     for side in ("blue", "green"):
         assert x[side]["samples"] >= 20, (x["name"], side, x[side]["samples"])
+PY
+# The steady prober (status --for, watch, the console) warms up the same
+# way: a target's first min_samples probes come at the burst pace, so 2 s
+# is enough for verdicts that used to take 20.
+"$BIN" status -c "$dir/c.json" --for 2 --json >"$dir/warm.json" 2>/dev/null
+check "status --for 2 at the defaults has verdicts (warm-up)" python3 - "$dir/warm.json" <<'PY'
+import json, sys
+s = {x["name"]: x for x in json.load(open(sys.argv[1]))["services"]}
+assert s["slow"]["verdict"] == "fail", s["slow"]
+assert s["same"]["verdict"] in ("pass", "marginal"), s["same"]
 PY
 before=$(requests other)
 

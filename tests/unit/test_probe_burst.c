@@ -1,5 +1,5 @@
 /* probe_burst's pace and time limit: fast for a few services, slowed for
- * many so the endpoints see at most PROBE_BURST_RATE probes a second, never
+ * many so the endpoints see at most PROBER_BURST_RATE probes a second, never
  * slower than the config's own interval, and bounded in time. The services
  * point at a closed port: only the arithmetic is under test here (the
  * burst itself is driven end to end by tests/integration/move_gates.sh). */
@@ -69,7 +69,7 @@ static void a_few_services_are_probed_every_25_ms(void **state)
 	(void)state;
 	struct config *cfg = make_config(3, 0);
 	long wait;
-	assert_int_equal(pace_of(cfg, 1, 15000, &wait), PROBE_BURST_PACE_MS);
+	assert_int_equal(pace_of(cfg, 1, 15000, &wait), PROBER_BURST_PACE_MS);
 	/* 20 samples x 25 ms x 1.5 + an 800 ms timeout is under the 2 s floor */
 	assert_in_range(wait, 1990, 2010);
 	config_free(cfg);
@@ -83,7 +83,7 @@ static void many_services_are_paced_to_the_rate(void **state)
 	/* 2 x 1,000 probes per round at 4,000 a second: a round per 500 ms */
 	assert_int_equal(pace_of(cfg, 0, 15000, &wait), 500);
 	assert_in_range(wait, 14990, 15010);	/* 20 x 500 x 1.5 + 800, capped */
-	assert_int_equal(pace_of(cfg, 10, 15000, &wait), PROBE_BURST_PACE_MS);	/* only those named */
+	assert_int_equal(pace_of(cfg, 10, 15000, &wait), PROBER_BURST_PACE_MS);	/* only those named */
 	config_free(cfg);
 }
 
