@@ -226,10 +226,9 @@ static void probe_for_gates(struct move_run *mr, const size_t *svc, size_t n)
 }
 
 /* A rollback's only gate is blue health, and an emergency cannot wait the
- * intervals the prober needs to call a side up: one round of blue probes,
- * over the services the rollback will move (those not already at 0). */
-/* A rollback's blue-health gate: one probe round of blue over the services
- * named (all of them: the router has not been read yet when it starts). */
+ * intervals the prober needs to call a side up: one round of blue probes
+ * over every service named (the router has not been read yet when it
+ * starts, so those already at 0 are probed too). */
 struct blue_round {
 	struct move_run *mr;
 	const size_t *svc;

@@ -50,9 +50,11 @@ static int show(const struct config *cfg, double secs, bool json)
 	}
 	uint64_t start = monotonic_ms();
 	struct probe_burst b = { 0 };
-	int rc = secs < 0 ? probe_burst_start(&b, &m, NULL, 0, BURST_MAX_MS, &err)
-			  : (b.prober = prober_start(&m, &err)) ? 0 : -1;
-	if (rc < 0) {
+	if (secs < 0)
+		probe_burst_start(&b, &m, NULL, 0, BURST_MAX_MS, &err);
+	else
+		b.prober = prober_start(&m, &err);
+	if (!b.prober) {
 		fprintf(stderr, "cutover status: %s\n", err.msg);
 		model_done(&m);
 		return EXIT_FAILED;
@@ -66,7 +68,7 @@ static int show(const struct config *cfg, double secs, bool json)
 		sleep_until(start + (uint64_t)llround(secs * 1000.0));
 	probe_burst_stop(&b);
 	struct snapshot snap = { 0 };
-	rc = EXIT_OK;
+	int rc = EXIT_OK;
 	if (model_snapshot(&m, &snap) < 0) {
 		fprintf(stderr, "cutover status: out of memory\n");
 		rc = EXIT_FAILED;
