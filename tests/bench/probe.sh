@@ -40,22 +40,12 @@ BB_REQUESTS=4000
 BB_PARALLEL=50
 export NO_PROXY='*' no_proxy='*'
 
+. tests/lib/sim.sh
 tmp=$(mktemp -d) || exit 1
 sim_pid=""
 bb_pid=""
 bench_pid=""
 
-stop_pid() {	# pid: TERM, up to 5 s to go, then KILL; always reaped
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	stop_pid "$bench_pid"
@@ -94,17 +84,8 @@ cc -std=c11 -O2 -g -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SO
 	$(pkg-config --libs libcurl libcjson libcrypto) -lm -pthread ||
 	die "cannot build $bench_bin"
 
-"$SIM" --port 0 --host 127.0.0.1 --services 10000 --seed 1 \
-	--port-file "$tmp/port" 2>"$tmp/sim.log" &
-sim_pid=$!
-i=0
-while [ ! -s "$tmp/port" ]; do
-	kill -0 "$sim_pid" 2>/dev/null || { cat "$tmp/sim.log" >&2; sim_pid=""; die "simulator exited"; }
-	[ $i -lt 100 ] || die "simulator wrote no port file in 10 s"
-	sleep 0.1
-	i=$((i + 1))
-done
-port=$(cat "$tmp/port")
+sim_start "$tmp" --host 127.0.0.1 --services 10000 --seed 1 ||
+	die "the simulator did not start (its log is above)"
 cores=$(nproc 2>/dev/null || echo "?")
 echo "machine: $cores cores; $(curl --version | head -1 | cut -d' ' -f1-4); simulator pid $sim_pid on 127.0.0.1:$port"
 

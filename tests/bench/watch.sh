@@ -49,23 +49,13 @@ COLS=200
 ROWS=60
 export NO_PROXY='*' no_proxy='*'
 
+. tests/lib/sim.sh
 tmp=$(mktemp -d) || exit 1
 sock="cvbench$$"
 sim_pid=""
 status_pid=""
 watch_pid=""
 servers=""
-stop_pid() {	# pid: TERM, up to 5 s to go, then KILL; reaped when ours
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	stop_pid "$watch_pid"
@@ -94,17 +84,8 @@ tck=$(getconf CLK_TCK)
 loc=$(locale -a 2>/dev/null | grep -i -m1 -E '^(C|en_US)\.utf-?8$')
 [ -n "$loc" ] && export LC_ALL="$loc"
 
-"$SIM" --port 0 --host 127.0.0.1 --services "$SERVICES" --seed 1 \
-	--port-file "$tmp/port" 2>"$tmp/sim.log" &
-sim_pid=$!
-i=0
-while [ ! -s "$tmp/port" ]; do
-	kill -0 "$sim_pid" 2>/dev/null || { cat "$tmp/sim.log" >&2; sim_pid=""; die "simulator exited"; }
-	[ $i -lt 100 ] || die "simulator wrote no port file in 10 s"
-	sleep 0.1
-	i=$((i + 1))
-done
-port=$(cat "$tmp/port")
+sim_start "$tmp" --host 127.0.0.1 --services "$SERVICES" --seed 1 ||
+	die "the simulator did not start (its log is above)"
 
 # release FILE INTERVAL_MS: svc0000 .. svc0999, both sides healthy at
 # ~1 ms (the simulator's default), in 20 groups of 50, a tenth of them jobs.

@@ -14,6 +14,7 @@
 # Env: CRASH_ITERS (default 25), CRASH_SEED (default: time-based, printed so
 # a failing run can be repeated).
 . tests/lib/assert.sh
+. tests/lib/sim.sh
 . tests/lib/haproxy.sh
 BIN=${BIN:-./cutover}
 SIM=${SIM:-build/cutover-sim}
@@ -41,10 +42,8 @@ for s in $SVCS; do
 	shift 2
 done
 fe1=$1 fe2=$2
-"$SIM" --port 0 --port-file "$dir/port" $binds 2>/dev/null &
-pids="$pids $!"
-i=0; while [ ! -s "$dir/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-port=$(cat "$dir/port")
+sim_start "$dir" $binds || { echo "the simulator did not start"; exit 1; }
+pids="$pids $sim_pid"
 
 haproxy_cfg() {	# N FRONTEND_PORT
 	cat <<CFG

@@ -8,6 +8,7 @@
 # steady prober warms up at that pace. Rehearsal
 # driver, the simulator on 127.0.0.1.
 . tests/lib/assert.sh
+. tests/lib/sim.sh
 BIN=${BIN:-./cutover}
 SIM=${SIM:-build/cutover-sim}
 dir=$(mktemp -d)
@@ -27,10 +28,8 @@ same green lat_ms=2 jitter_ms=0.2
 other blue lat_ms=2
 other green lat_ms=2
 SPEC
-"$SIM" --port 0 --port-file "$dir/port" --spec "$dir/spec" 2>"$dir/sim.log" &
-pids="$pids $!"
-i=0; while [ ! -s "$dir/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-port=$(cat "$dir/port")
+sim_start "$dir" --spec "$dir/spec" || { echo "the simulator did not start"; exit 1; }
+pids="$pids $sim_pid"
 
 svc() {	# name
 	printf '{"name":"%s","kind":"exposed","blue":{"health":"http://127.0.0.1:%s/%s/blue/health"},"green":{"health":"http://127.0.0.1:%s/%s/green/health"}}' \

@@ -5,6 +5,7 @@
 # one dead instance (move put back and named, rollback reports it), the
 # operator lock between two moves, crash recovery, and a journal that verifies.
 . tests/lib/assert.sh
+. tests/lib/sim.sh
 . tests/lib/haproxy.sh
 BIN=${BIN:-./cutover}
 SIM=${SIM:-build/cutover-sim}
@@ -20,12 +21,10 @@ trap cleanup EXIT
 set -- $(free_ports 8)
 api_b=$1 api_g=$2 web_b=$3 web_g=$4 job_b=$5 job_g=$6 fe1=$7 fe2=$8
 
-"$SIM" --port 0 --port-file "$dir/port" --bind "$api_b=api/blue" --bind "$api_g=api/green" \
+sim_start "$dir" --bind "$api_b=api/blue" --bind "$api_g=api/green" \
 	--bind "$web_b=web/blue" --bind "$web_g=web/green" --bind "$job_b=nightly/blue" \
-	--bind "$job_g=nightly/green" 2>/dev/null &
-pids="$pids $!"
-i=0; while [ ! -s "$dir/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-port=$(cat "$dir/port")
+	--bind "$job_g=nightly/green" || { echo "the simulator did not start"; exit 1; }
+pids="$pids $sim_pid"
 
 haproxy_cfg() {	# N FRONTEND_PORT
 	cat <<CFG

@@ -7,6 +7,7 @@
 # it is changed behind cutover's back, traffic counted at the frontend, a
 # dead instance named on stderr (exit still 0).
 . tests/lib/assert.sh
+. tests/lib/sim.sh
 . tests/lib/haproxy.sh
 BIN=${BIN:-./cutover}
 SIM=${SIM:-build/cutover-sim}
@@ -29,10 +30,8 @@ reset green mode=reset
 garbage green mode=garbage
 sick green err_pct=100
 SPEC
-"$SIM" --port 0 --port-file "$dir/port" --spec "$dir/spec" 2>/dev/null &
-pids="$pids $!"
-i=0; while [ ! -s "$dir/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-port=$(cat "$dir/port")
+sim_start "$dir" --spec "$dir/spec" || { echo "the simulator did not start"; exit 1; }
+pids="$pids $sim_pid"
 
 svc() {	# name kind [green-url]
 	g=${3:-http://127.0.0.1:$port/$1/green/health}

@@ -3,6 +3,7 @@
 # help, the confirm modal, watch mode refusing every mutating key, resize to
 # a tiny terminal and back, NO_COLOR, and exit status 0 after q.
 . tests/lib/assert.sh
+. tests/lib/sim.sh
 BIN=${BIN:-./cutover}
 SIM=${SIM:-build/cutover-sim}
 dir=$(mktemp -d)
@@ -28,10 +29,8 @@ sick green err_pct=100
 nightly blue lat_ms=1
 nightly green lat_ms=1
 SPEC
-"$SIM" --port 0 --port-file "$dir/port" --spec "$dir/spec" 2>/dev/null &
-simpid=$!
-i=0; while [ ! -s "$dir/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-port=$(cat "$dir/port")
+sim_start "$dir" --spec "$dir/spec" || { echo "the simulator did not start"; exit 1; }
+simpid=$sim_pid
 svc() {	# name kind group
 	printf '{"name":"%s","kind":"%s","group":"%s","blue":{"health":"http://127.0.0.1:%s/%s/blue/health"},"green":{"health":"http://127.0.0.1:%s/%s/green/health"}}' \
 		"$1" "$2" "$3" "$port" "$1" "$port" "$1"

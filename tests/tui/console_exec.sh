@@ -4,6 +4,7 @@
 # counts, q asks first and leaves only when the plan has finished, and
 # every service ends where the tool says.
 . tests/lib/assert.sh
+. tests/lib/sim.sh
 BIN=${BIN:-./cutover}
 SIM=${SIM:-build/cutover-sim}
 dir=$(mktemp -d)
@@ -19,10 +20,8 @@ if ! command -v tmux >/dev/null 2>&1; then
 	echo "tmux missing: terminal tests skipped"; finish; exit
 fi
 
-"$SIM" --port 0 --port-file "$dir/port" --services 4 2>/dev/null &
-simpid=$!
-i=0; while [ ! -s "$dir/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-port=$(cat "$dir/port")
+sim_start "$dir" --services 4 || { echo "the simulator did not start"; exit 1; }
+simpid=$sim_pid
 
 # The tool: weights in files, 0.6 s per set.
 mkdir -p "$dir/w"

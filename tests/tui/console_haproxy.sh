@@ -6,6 +6,7 @@
 # watch shows the journal, and watch with every mutating key changes
 # nothing on haproxy.
 . tests/lib/assert.sh
+. tests/lib/sim.sh
 . tests/lib/haproxy.sh
 BIN=${BIN:-./cutover}
 SIM=${SIM:-build/cutover-sim}
@@ -29,12 +30,10 @@ done
 set -- $(free_ports 8)
 # green of 'sick' fails every probe: its gates block a move toward green.
 printf 'sick green err_pct=100\n' > "$dir/spec"
-"$SIM" --port 0 --port-file "$dir/port" --spec "$dir/spec" --bind "$1=api/blue" --bind "$2=api/green" \
+sim_start "$dir" --spec "$dir/spec" --bind "$1=api/blue" --bind "$2=api/green" \
 	--bind "$3=web/blue" --bind "$4=web/green" --bind "$5=sick/blue" --bind "$6=sick/green" \
-	--bind "$7=nightly/blue" --bind "$8=nightly/green" 2>/dev/null &
-pids="$pids $!"
-i=0; while [ ! -s "$dir/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-port=$(cat "$dir/port")
+	--bind "$7=nightly/blue" --bind "$8=nightly/green" || { echo "the simulator did not start"; exit 1; }
+pids="$pids $sim_pid"
 
 {
 	printf 'global\n\tstats socket %s/h.sock mode 600 level admin\ndefaults\n\tmode http\n' "$dir"
