@@ -9,8 +9,8 @@ CC      ?= cc
 V       ?=
 Q       := $(if $(V),,@)
 
-PKGS      := ncursesw libcurl libcjson libcrypto
-CORE_PKGS := libcurl libcjson libcrypto
+PKGS      := ncursesw libcurl libcjson libcrypto libmicrohttpd
+CORE_PKGS := libcurl libcjson libcrypto libmicrohttpd
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wno-unused-parameter -Wno-format-truncation
@@ -31,7 +31,7 @@ LDFLAGS := $(SANFLAGS) -pthread $(EXTRA_LDFLAGS)
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-CORE_SRC := $(wildcard src/*.c)
+CORE_SRC := $(wildcard src/*.c src/engine/*.c src/api/*.c src/client/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
 TUI_SRC  := $(wildcard tui/*.c)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
@@ -100,10 +100,16 @@ install: $(BIN)
 clean:
 	rm -rf build cutover
 
-# fuzz: libFuzzer over the config loader for FUZZ_SECONDS (default 60).
-FUZZ_SECONDS ?= 60
+# fuzz: every libFuzzer target (tests/fuzz/fuzz_*.c: config, journal lines,
+# HAProxy answers, themes, event streams, plan requests) for FUZZ_SECONDS
+# each (default 300); fuzz-check: 10 s each, as make check runs them.
+.PHONY: fuzz-check
+FUZZ_SECONDS ?= 300
 fuzz: deps
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-check:
+	@sh tests/fuzz/check.sh
 
 bench: deps all
 	@sh tests/bench/run.sh

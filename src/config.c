@@ -13,7 +13,7 @@
 
 static const char *const top_keys[] = {
 	"release", "blue", "green", "router", "probe", "gates", "steps",
-	"state_dir", "theme", "services", NULL
+	"state_dir", "theme", "services", "engine", NULL
 };
 static const char *const label_keys[] = { "label", NULL };
 static const char *const probe_keys[] = {
@@ -57,6 +57,17 @@ static void read_probe(struct cfg_reader *r, const cJSON *root, struct config *c
 	p->fall = cfg_int(r, o, "fall", "probe", 1, 1000, 3);
 	p->rise = cfg_int(r, o, "rise", "probe", 1, 1000, 2);
 	p->max_body_bytes = cfg_int(r, o, "max_body_bytes", "probe", 0, 16 << 20, 64 << 10);
+}
+
+/* "engine": {"socket_group": NAME}: the API socket opens to that group
+ * (mode 0660) instead of its owner alone (0600). */
+static void read_engine(struct cfg_reader *r, const cJSON *root, struct config *cfg)
+{
+	static const char *engine_keys[] = { "socket_group", NULL };
+	const cJSON *o = cfg_object(r, root, "engine", "", false);
+	if (o)
+		cfg_check_keys(r, o, "engine", engine_keys);
+	cfg->engine.socket_group = cfg_string(r, o, "socket_group", "engine", NULL, false);
 }
 
 static void read_gates(struct cfg_reader *r, const cJSON *root, struct config *cfg)
@@ -114,15 +125,19 @@ static void read_steps(struct cfg_reader *r, const cJSON *root, struct config *c
 	int prev = 0;
 	for (const cJSON *c = a->child; c; c = c->next, i++) {
 		cfg_path_index(p, "steps", i);
+		/* The range is checked on the double: converting one outside int's
+		 * range (250000000000, 1e300, NaN) to int is undefined. */
 		double v = cJSON_IsNumber(c) ? c->valuedouble : -1;
-		if (!cJSON_IsNumber(c) || v != (int)v || v < 1 || v > 100) {
+		if (!cJSON_IsNumber(c) || !(v >= 1 && v <= 100) || v != (double)(int)v) {
 			cfg_diag(r, c, false, p, "a step is a whole percentage from 1 to 100");
-		} else if ((int)v <= prev) {
-			cfg_diag(r, c, false, p, "steps must be strictly rising (%d after %d)", (int)v, prev);
+			cfg->steps[i] = 0;
+			continue;
 		}
-		if (cJSON_IsNumber(c) && v == (int)v)
-			prev = (int)v > prev ? (int)v : prev;
-		cfg->steps[i] = cJSON_IsNumber(c) ? (int)v : 0;
+		int step = (int)v;
+		if (step <= prev)
+			cfg_diag(r, c, false, p, "steps must be strictly rising (%d after %d)", step, prev);
+		prev = step > prev ? step : prev;
+		cfg->steps[i] = step;
 	}
 	cfg->n_steps = n;
 	if (cfg->steps[n - 1] != 100)
@@ -174,6 +189,7 @@ static void read_top(struct cfg_reader *r, const cJSON *root, struct config *cfg
 	cfg->state_dir = dir && *dir ? resolve_state_dir(cfg->path, dir) : default_state_dir();
 	free(dir);
 	cfg->theme = cfg_string(r, root, "theme", "", NULL, false);
+	read_engine(r, root, cfg);
 	config_read_services(r, root, cfg);
 }
 
@@ -352,6 +368,7 @@ void config_free(struct config *cfg)
 	config_free_router(&cfg->router);
 	free(cfg->steps);
 	free(cfg->state_dir);
+	free(cfg->engine.socket_group);
 	free(cfg->theme);
 	config_free_services(cfg);
 	free(cfg);

@@ -54,7 +54,7 @@ void executor_result_add(struct executor *e, const char *fmt, ...)
 static void journal_note(struct executor *e, const char *type, cJSON *payload)
 {
 	struct co_error err;
-	if (journal_append(e->j, type, e->plan.id, payload, &err) < 0)
+	if (journal_append_as(e->j, e->plan.actor, type, e->plan.id, payload, &err) < 0)
 		fprintf(stderr, "cutover: journal: %s\n", err.msg);
 	cJSON_Delete(payload);
 }
@@ -93,7 +93,7 @@ static int journal_intent(struct executor *e, const struct plan_move *mv)
 	const char *name = e->m->cfg->services[mv->service].name;
 	cJSON *o = executor_intent_json(e, mv);
 	struct co_error err;
-	int rc = journal_append(e->j, "intent", e->plan.id, o, &err);
+	int rc = journal_append_as(e->j, e->plan.actor, "intent", e->plan.id, o, &err);
 	cJSON_Delete(o);
 	if (rc < 0) {
 		executor_result_add(e, "%s: journal refused the intent, nothing changed: %s; ", name,
@@ -144,7 +144,7 @@ void executor_batch_add(struct executor_batch *b, const char *type, const char *
 		cJSON_Delete(payload);
 		return;
 	}
-	b->v[b->n] = (struct journal_entry){ type, plan, payload };
+	b->v[b->n] = (struct journal_entry){ type, plan, payload, NULL };
 	b->payload[b->n++] = payload;
 }
 
@@ -156,6 +156,8 @@ int executor_batch_flush(struct executor *e, struct executor_batch *b, struct co
 		co_error_set(err, "out of memory building %zu journal records", b->n);
 		rc = -1;
 	} else {
+		for (size_t i = 0; i < b->n; i++)
+			b->v[i].actor = e->plan.actor;
 		rc = journal_append_many(e->j, b->v, b->n, err);
 	}
 	for (size_t i = 0; i < b->n; i++)

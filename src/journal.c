@@ -303,7 +303,7 @@ static int payload_check(const cJSON *payload, struct co_error *err)
 struct head_parts {
 	char *time, *actor;	/* JSON strings, quotes included */
 	char *type, *plan;	/* of the last entry; plan "null" when none */
-	const char *type_src, *plan_src;
+	const char *type_src, *plan_src, *actor_src;
 	char *scratch;		/* a payload's text, reused record to record */
 	size_t scratch_cap;
 };
@@ -334,7 +334,13 @@ static bool head_parts_for(struct head_parts *h, const struct journal *j,
 		char now[40];
 		journal_time_iso(now, sizeof(now));
 		h->time = json_string(now);
-		h->actor = json_string(j->actor);
+	}
+	/* An engine acts for many people: an entry may name its own actor. */
+	const char *actor = en->actor && *en->actor ? en->actor : j->actor;
+	if (!h->actor || strcmp(h->actor_src, actor) != 0) {
+		free(h->actor);
+		h->actor = json_string(actor);
+		h->actor_src = actor;
 	}
 	if (!h->type || strcmp(h->type_src, en->type) != 0) {
 		free(h->type);
@@ -632,6 +638,17 @@ int journal_append(struct journal *j, const char *type, const char *plan,
 		co_error_set(err, "journal record needs a type");
 		return -1;
 	}
-	struct journal_entry en = { type, plan, payload };
+	struct journal_entry en = { type, plan, payload, NULL };
+	return journal_append_many(j, &en, 1, err);
+}
+
+int journal_append_as(struct journal *j, const char *actor, const char *type, const char *plan,
+		      const cJSON *payload, struct co_error *err)
+{
+	if (!type || !*type) {
+		co_error_set(err, "journal record needs a type");
+		return -1;
+	}
+	struct journal_entry en = { type, plan, payload, actor };
 	return journal_append_many(j, &en, 1, err);
 }

@@ -92,7 +92,7 @@ void journal_event_format(const char *json_line, struct journal_event *out)
 	cJSON_Delete(r);
 }
 
-static void push(struct journal_tail *ev, const char *line)
+void journal_tail_add(struct journal_tail *ev, const char *line)
 {
 	size_t slot = (ev->head + ev->n) % JOURNAL_TAIL_KEEP;
 	if (ev->n == JOURNAL_TAIL_KEEP)
@@ -118,7 +118,7 @@ static void take(struct journal_tail *ev, const char *buf, size_t len)
 		}
 		ev->partial[ev->n_partial] = '\0';
 		if (ev->n_partial)
-			push(ev, ev->partial);
+			journal_tail_add(ev, ev->partial);
 		ev->n_partial = 0;
 	}
 }

@@ -110,10 +110,17 @@ void model_set_drift(struct model *m, size_t i, bool drift, const char *detail)
 void model_set_side(struct model *m, size_t i, enum side s, const struct side_stats *in)
 {
 	MODEL_EDIT(m, i, {
+		uint64_t now = monotonic_ms();
 		if (st->side[s].health != in->health)
-			st->changed_at_ms = monotonic_ms();
+			st->changed_at_ms = now;
 		st->side[s] = *in;
+		st->side[s].probed_ms = now;
 	});
+}
+
+void model_put(struct model *m, size_t i, const struct service_state *in)
+{
+	MODEL_EDIT(m, i, { *st = *in; });
 }
 
 void model_set_traffic(struct model *m, size_t i, enum side s, const struct side_traffic *t)

@@ -82,6 +82,10 @@ struct gates_conf {
 	enum jobs_first_mode jobs_first;
 };
 
+struct engine_conf {
+	char *socket_group;		/* NULL: the socket is the owner's alone */
+};
+
 struct config {
 	char *path;			/* the file it came from */
 	char *release;
@@ -93,6 +97,7 @@ struct config {
 	size_t n_steps;
 	char *state_dir;
 	char *theme;			/* NULL: default */
+	struct engine_conf engine;
 	struct service_conf *services;
 	size_t n_services;
 	struct group_conf *groups;	/* derived: one per distinct group name, sorted by name */

@@ -69,11 +69,17 @@ int journal_set_actor(struct journal *j, const char *actor, struct co_error *err
 int journal_append(struct journal *j, const char *type, const char *plan,
 		   const cJSON *payload, struct co_error *err);
 
+/* The same with another actor than the journal's: an engine journals
+ * what each client asked in that client's name. */
+int journal_append_as(struct journal *j, const char *actor, const char *type, const char *plan,
+		      const cJSON *payload, struct co_error *err);
+
 /* One record of a batch for journal_append_many. */
 struct journal_entry {
 	const char *type;
 	const char *plan;		/* NULL: JSON null */
 	const cJSON *payload;		/* an object, or NULL */
+	const char *actor;		/* NULL: the journal's own (journal_actor) */
 };
 
 /* Appends n records in order, each its own hash-chained line exactly as n

@@ -48,6 +48,9 @@ int journal_tail_init(struct journal_tail *ev, const char *path);
 void journal_tail_done(struct journal_tail *ev);
 /* Reads what was appended since the last call; true if events were added. */
 bool journal_tail_poll(struct journal_tail *ev);
+/* Adds one record (a JSON line) as if read from the file: how a screen
+ * attached to an engine keeps the same ring from its journal events. */
+void journal_tail_add(struct journal_tail *ev, const char *json_line);
 /* The k-th most recent event (0 = newest), or NULL. */
 const struct journal_event *journal_tail_recent(const struct journal_tail *ev, size_t k);
 

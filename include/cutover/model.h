@@ -29,6 +29,7 @@ struct side_stats {
 	char last_error[128];	/* "" when the last probe succeeded */
 	float spark[SPARK_LEN];	/* recent latencies, oldest first; <0: failed probe */
 	int n_spark;
+	uint64_t probed_ms;	/* monotonic ms of the last result; 0: never */
 };
 
 /* Figures the router itself reports for one side (real user traffic). */
@@ -85,6 +86,8 @@ void model_set_drift(struct model *m, size_t index, bool drift, const char *deta
 void model_set_side(struct model *m, size_t index, enum side s, const struct side_stats *st);
 void model_set_traffic(struct model *m, size_t index, enum side s, const struct side_traffic *t);
 void model_set_verdict(struct model *m, size_t index, enum verdict v, const char *reason);
+/* The whole state of one service at once: a client mirroring an engine. */
+void model_put(struct model *m, size_t index, const struct service_state *st);
 void model_set_busy(struct model *m, size_t index, bool busy);
 void model_set_routers(struct model *m, int up, int total);
 

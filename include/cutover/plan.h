@@ -39,6 +39,7 @@ struct plan_move {
 
 struct plan {
 	char id[40];		/* ties journal intents to outcomes */
+	char actor[128];	/* who asked, as journaled; "" = the journal's own */
 	bool rollback;		/* toward blue as an emergency: best effort everywhere */
 	bool reapply;		/* GOAL_JOURNAL: drift is the reason, not a blocker */
 	struct plan_move *moves;

@@ -53,6 +53,7 @@ int cmd_journal(int argc, char **argv);
 int cmd_move(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_reapply(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_console(int argc, char **argv);	/* tui/console.c */
 int cmd_watch(int argc, char **argv);	/* tui/console.c */
 

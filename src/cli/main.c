@@ -14,6 +14,7 @@
 
 const struct command cli_commands[] = {
 	{ "watch", cmd_watch, "read-only console for wall screens" },
+	{ "serve", cmd_serve, "run the release's engine: one prober and lever for every client" },
 	{ "status", cmd_status, "probe both sides and print one snapshot" },
 	{ "check", cmd_check, "validate a config file and list every problem" },
 	{ "move", cmd_move, "move services or @groups toward green or blue" },

@@ -6,138 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cutover/state_json.h"
 #include "cutover/verdict.h"
-
-/* A figure with no samples behind it is null, not 0: 0 ms would be a lie. */
-static void add_ms(cJSON *o, const char *key, double v, bool known)
-{
-	if (known && isfinite(v))
-		cJSON_AddNumberToObject(o, key, round(v * 100.0) / 100.0);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
-static bool has_latency(const struct side_stats *s)
-{
-	return s->samples > 0 && s->error_pct < 100.0;
-}
-
-static cJSON *side_json(const struct side_stats *s, const struct endpoint_conf *ep)
-{
-	cJSON *o = cJSON_CreateObject();
-	bool lat = has_latency(s);
-	cJSON_AddStringToObject(o, "health", health_name(s->health));
-	add_ms(o, "p50_ms", s->p50_ms, lat);
-	add_ms(o, "p95_ms", s->p95_ms, lat);
-	add_ms(o, "p99_ms", s->p99_ms, lat);
-	add_ms(o, "error_pct", s->error_pct, s->samples > 0);
-	cJSON_AddNumberToObject(o, "samples", s->samples);
-	if (s->last_error[0])
-		cJSON_AddStringToObject(o, "last_error", s->last_error);
-	else
-		cJSON_AddNullToObject(o, "last_error");
-	cJSON_AddStringToObject(o, "url", ep->health_display ? ep->health_display : "");
-	if (ep->insecure)
-		cJSON_AddBoolToObject(o, "insecure", true);
-	return o;
-}
-
-/* The router's own figures for one side: real user traffic, beside the
- * probes. null when the router gives none (rehearsal, exec). */
-static cJSON *traffic_side_json(const struct side_traffic *t)
-{
-	if (!t->known)
-		return cJSON_CreateNull();
-	cJSON *o = cJSON_CreateObject();
-	/* With no requests yet the router's 0 ms and 0 % are no measurement. */
-	add_ms(o, "rtime_ms", t->rtime_ms, t->requests > 0);
-	add_ms(o, "err5xx_pct", t->err5xx_pct, t->requests > 0);
-	cJSON_AddNumberToObject(o, "sessions", (double)t->sessions);
-	cJSON_AddNumberToObject(o, "requests", (double)t->requests);
-	return o;
-}
-
-static cJSON *traffic_json(const struct service_state *st)
-{
-	if (!st->traffic[SIDE_BLUE].known && !st->traffic[SIDE_GREEN].known)
-		return cJSON_CreateNull();
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddItemToObject(o, "blue", traffic_side_json(&st->traffic[SIDE_BLUE]));
-	cJSON_AddItemToObject(o, "green", traffic_side_json(&st->traffic[SIDE_GREEN]));
-	return o;
-}
-
-/* false, or an object, so a script can test it as a boolean and still
- * read the words. */
-static cJSON *drift_json(const struct service_state *st)
-{
-	if (!st->drift)
-		return cJSON_CreateFalse();
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "detail", st->drift_detail);
-	return o;
-}
-
-static cJSON *service_json(const struct snapshot *snap, size_t i)
-{
-	const struct service_conf *sc = &snap->cfg->services[i];
-	const struct service_state *st = &snap->svc[i];
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "name", sc->name);
-	cJSON_AddStringToObject(o, "kind", kind_name(sc->kind));
-	if (sc->group[0])
-		cJSON_AddStringToObject(o, "group", sc->group);
-	else
-		cJSON_AddNullToObject(o, "group");
-	if (st->weight == WEIGHT_UNKNOWN)
-		cJSON_AddNullToObject(o, "weight");
-	else
-		cJSON_AddNumberToObject(o, "weight", st->weight);
-	cJSON_AddItemToObject(o, "drift", drift_json(st));
-	cJSON_AddItemToObject(o, "traffic", traffic_json(st));
-	cJSON_AddItemToObject(o, "blue", side_json(&st->side[SIDE_BLUE], &sc->side[SIDE_BLUE]));
-	cJSON_AddItemToObject(o, "green", side_json(&st->side[SIDE_GREEN], &sc->side[SIDE_GREEN]));
-	cJSON *d = cJSON_AddObjectToObject(o, "delta");
-	bool both = has_latency(&st->side[0]) && has_latency(&st->side[1]);
-	struct p95_delta delta = verdict_delta(st->side[0].p95_ms, st->side[1].p95_ms);
-	add_ms(d, "p95_ms", delta.ms, both);
-	add_ms(d, "p95_pct", delta.pct, both);
-	cJSON_AddStringToObject(o, "verdict", verdict_name(st->verdict));
-	cJSON_AddStringToObject(o, "reason", st->reason);
-	return o;
-}
-
-/* up and total are null when the router could not be read at all. */
-static cJSON *router_json(const struct snapshot *snap)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "driver", driver_name(snap->cfg->router.driver));
-	if (snap->router_known) {
-		cJSON_AddNumberToObject(o, "up", snap->routers_up);
-		cJSON_AddNumberToObject(o, "total", snap->routers_total);
-	} else {
-		cJSON_AddNullToObject(o, "up");
-		cJSON_AddNullToObject(o, "total");
-	}
-	return o;
-}
 
 void status_print_json(FILE *out, const struct snapshot *snap, double probed_s)
 {
-	const struct config *cfg = snap->cfg;
-	cJSON *root = cJSON_CreateObject();
-	cJSON_AddStringToObject(root, "release", cfg->release);
-	cJSON_AddStringToObject(root, "driver", driver_name(cfg->router.driver));
-	cJSON *labels = cJSON_AddObjectToObject(root, "labels");
-	cJSON_AddStringToObject(labels, "blue", cfg->label[SIDE_BLUE]);
-	cJSON_AddStringToObject(labels, "green", cfg->label[SIDE_GREEN]);
-	cJSON_AddNumberToObject(root, "probed_s", round(probed_s * 10.0) / 10.0);
-	cJSON_AddItemToObject(root, "router", router_json(snap));
-	cJSON_AddBoolToObject(root, "rehearsal", cfg->router.driver == DRIVER_REHEARSAL);
-	cJSON *arr = cJSON_AddArrayToObject(root, "services");
-	for (size_t i = 0; i < snap->n; i++)
-		cJSON_AddItemToArray(arr, service_json(snap, i));
-	char *text = cJSON_Print(root);
+	cJSON *root = state_doc_json(snap, probed_s, false);
+	char *text = root ? cJSON_Print(root) : NULL;
 	if (text) {
 		fputs(text, out);
 		fputc('\n', out);
@@ -160,7 +35,7 @@ static void fmt_ms(char *buf, size_t cap, double v, bool known)
 static void print_side(FILE *out, const struct side_stats *s, const struct endpoint_conf *ep)
 {
 	char p95[16];
-	fmt_ms(p95, sizeof(p95), s->p95_ms, has_latency(s));
+	fmt_ms(p95, sizeof(p95), s->p95_ms, state_has_latency(s));
 	const char *h = s->health == HEALTH_UP ? "up" : s->health == HEALTH_DOWN ? "DOWN" : "?";
 	fprintf(out, " %-4s%s %7s %5.1f%%", h, ep->insecure ? "!" : " ", p95, s->error_pct);
 }
@@ -220,7 +95,7 @@ static void print_row(FILE *out, const struct snapshot *snap, size_t i)
 	const struct service_conf *sc = &snap->cfg->services[i];
 	const struct service_state *st = &snap->svc[i];
 	char w[16], dms[16], dpct[16];
-	bool both = has_latency(&st->side[0]) && has_latency(&st->side[1]);
+	bool both = state_has_latency(&st->side[0]) && state_has_latency(&st->side[1]);
 	struct p95_delta d = verdict_delta(st->side[0].p95_ms, st->side[1].p95_ms);
 	fmt_weight(w, sizeof(w), st);
 	if (both && isfinite(d.ms))

@@ -11,11 +11,14 @@ have_pc libcurl    || need="$need libcurl4-openssl-dev"
 have_pc libcjson   || need="$need libcjson-dev"
 have_pc libcrypto  || need="$need libssl-dev"
 have_pc cmocka     || need="$need libcmocka-dev"
+have_pc libmicrohttpd || need="$need libmicrohttpd-dev"
 have_cmd cc        || need="$need gcc"
 have_cmd make      || need="$need make"
 have_cmd haproxy   || need="$need haproxy"
 have_cmd tmux      || need="$need tmux"
 have_cmd curl      || need="$need curl"
+have_cmd promtool  || need="$need prometheus"
+have_cmd clang     || need="$need clang"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
     echo "deps: missing:$need (run 'make deps' as root, or install them)" >&2
