@@ -4,6 +4,7 @@
 #include "console.h"
 
 #include <curses.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "draw.h"
@@ -13,8 +14,8 @@ void confirm_open(struct console *c, struct tui_request *req)
 	c->pending = *req;
 	memset(&req->plan, 0, sizeof req->plan);
 	bool blocked = c->pending.plan.n_blockers > 0;
-	c->modal = blocked || req->kind == REQUEST_ROLLBACK_ALL ? MODAL_TYPED : MODAL_CONFIRM;
-	c->typed_word = blocked ? "force" : "rollback";
+	c->modal = blocked || req->kind != REQUEST_MOVE ? MODAL_TYPED : MODAL_CONFIRM;
+	c->typed_word = req->kind == REQUEST_TAKE_LEVER ? "take" : blocked ? "force" : "rollback";
 	c->typed[0] = '\0';
 	c->modal_top = 0;
 }
@@ -23,6 +24,22 @@ static void close_modal(struct console *c)
 {
 	request_free(&c->pending);
 	c->modal = MODAL_NONE;
+}
+
+/* The modal closes before the request leaves: a plan that changed meanwhile
+ * opens a new modal (request_submit), which this must not close. */
+static void submit(struct console *c, bool force, const char *reason)
+{
+	struct tui_request req = c->pending;
+	char why[sizeof c->typed];
+	snprintf(why, sizeof why, "%s", reason ? reason : "");
+	memset(&c->pending, 0, sizeof c->pending);
+	c->modal = MODAL_NONE;
+	if (req.kind == REQUEST_TAKE_LEVER)
+		console_take_lever(c);
+	else
+		request_submit(c, &req, force, reason ? why : NULL);
+	request_free(&req);
 }
 
 /* The typed line is the word, or (for force) the word, a space and the
@@ -50,9 +67,7 @@ static void typed_key(struct console *c, int key)
 	} else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
 		const char *reason;
 		if (typed_ok(c, &reason)) {
-			bool force = strcmp(c->typed_word, "force") == 0;
-			request_submit(c, &c->pending, force, reason);
-			close_modal(c);
+			submit(c, strcmp(c->typed_word, "force") == 0, reason);
 		} else {
 			c->typed[0] = '\0';
 			console_flash(c, "type '%s' exactly, or Esc to cancel", c->typed_word);
@@ -102,8 +117,7 @@ bool confirm_key(struct console *c, int key)
 	} else if (c->modal == MODAL_TYPED) {
 		typed_key(c, key);
 	} else if (key == 'y' || key == 'Y') {
-		request_submit(c, &c->pending, false, NULL);
-		close_modal(c);
+		submit(c, false, NULL);
 	}
 	return true;
 }

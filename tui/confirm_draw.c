@@ -66,12 +66,27 @@ static void draw_quit(struct console *c)
 	draw_text(y0 + 2, x0 + 2, w - 4, ROLE_MODAL, "Quit when it has finished? y / n", false);
 }
 
+static void draw_take(struct console *c)
+{
+	int w = COLS - 4 < 72 ? COLS - 4 : 72, x0 = (COLS - w) / 2, y0 = LINES / 2 - 3;
+	for (int y = 0; y < 6; y++)
+		draw_text(y0 + y, x0, w, ROLE_MODAL, "", true);
+	draw_fmt(y0 + 1, x0 + 2, w - 4, ROLE_TITLE, "Take the lever from %s?", c->view.holder);
+	draw_text(y0 + 2, x0 + 2, w - 4, ROLE_MODAL, "They can no longer act; it is journaled and they are told.", false);
+	draw_text(y0 + 3, x0 + 2, w - 4, ROLE_FLASH, "type 'take' and Enter; n or Esc cancels", false);
+	draw_fmt(y0 + 4, x0 + 2, w - 4, ROLE_MODAL, "> %s_", c->typed);
+}
+
 void confirm_draw(struct console *c)
 {
 	if (c->modal == MODAL_NONE)
 		return;
 	if (c->modal == MODAL_QUIT) {
 		draw_quit(c);
+		return;
+	}
+	if (c->pending.kind == REQUEST_TAKE_LEVER) {
+		draw_take(c);
 		return;
 	}
 	const struct plan *p = &c->pending.plan;

@@ -7,12 +7,12 @@
 #include <stdint.h>
 
 #include "cutover/executor.h"
-#include "cutover/lock.h"
 #include "cutover/model.h"
 #include "cutover/plan.h"
 #include "cutover/journal_tail.h"
 #include "cutover/router.h"
 #include "keys.h"
+#include "source.h"
 
 enum sort_key { SORT_NAME, SORT_GROUP, SORT_DP95, SORT_VERDICT, SORT_WEIGHT, SORT_COUNT };
 
@@ -20,28 +20,28 @@ enum sort_key { SORT_NAME, SORT_GROUP, SORT_DP95, SORT_VERDICT, SORT_WEIGHT, SOR
  * planner from the snapshot on screen, gates and all, so that what the
  * engineer confirms is exactly what runs. request_submit() is the one place
  * that hands it on. */
-enum request_kind { REQUEST_MOVE, REQUEST_ROLLBACK_ALL };
+enum request_kind { REQUEST_MOVE, REQUEST_ROLLBACK_ALL, REQUEST_TAKE_LEVER };
 struct tui_request {
 	enum request_kind kind;
 	struct plan plan;
 };
 
 /* CONFIRM: y applies. TYPED: a word and Enter (rollback, or force when a
- * gate blocks). QUIT: a plan is applying, leave when it ends? */
+ * gate blocks, or take for the lever). QUIT: a plan is applying, leave
+ * when it ends? */
 enum modal_kind { MODAL_NONE, MODAL_CONFIRM, MODAL_TYPED, MODAL_QUIT };
-
-struct operate;
 
 struct console {
 	const struct config *cfg;
-	struct model *model;
+	struct source *src;		/* NULL only in the frame benchmark */
+	struct source_want want;	/* how to find another when it goes */
+	struct source_view view;	/* what it says beside the model */
+	uint64_t src_check_ms;
+	struct model *model;		/* src's */
 	struct snapshot snap;
 	bool watch;
 	bool readonly;
 	bool rehearsal;
-	int lock_state;			/* lock_read_owner: 1 held, 0 free, -1 unknown */
-	struct lock_owner owner;
-	uint64_t owner_read_ms;
 
 	int name_max, group_max;	/* longest service and group names */
 	uint32_t *name_rank, *group_rank;	/* per service, for sorting (view.c) */
@@ -67,13 +67,8 @@ struct console {
 	const char *typed_word;
 	int modal_top;			/* first body line shown in the modal */
 
-	struct operate *op;		/* NULL: read-only, no way to a router */
-	/* Read-only only because another process held the lock: the screen
-	 * loop takes it (console_take_hands) once the holder lets go. */
-	bool wait_for_lock;
-	const struct router_driver *drv;	/* the workers', for that */
-	struct router *router;
-	struct executor_progress prog;	/* the last plan, as the executor tells it */
+	struct executor_progress prog;	/* the last plan, as the source tells it */
+	bool awaiting_plan;		/* submitted; the source has not named it yet */
 	bool quit_when_done;
 	long *plan_pos;			/* per service: its place in the running plan, -1 */
 	uint64_t result_until_ms;
@@ -129,13 +124,17 @@ int screen_loop(struct console *c);
 void screen_draw(struct console *c);
 
 /* Runs the console until q or a signal; returns an exit code. */
-int console_run(const char *config_path, const char *theme, bool watch);
+int console_run(const char *config_path, const char *theme, bool watch,
+		const struct engine_where *where);
 
-/* After the lock holder let go: takes the lock, reconciles what a crash
- * left (told on the message line) and starts the executor, as an opening
- * console does. True when this console can act now; false when someone
- * else got the lock first (holder updated) or it failed (said there). */
-bool console_take_hands(struct console *c);
+/* Reads the source's view and switches to a better source when the one in
+ * use is gone (an engine that stopped) or one appears (standalone). True
+ * when what is shown changed. */
+bool console_follow_source(struct console *c);
+/* (Re)opens c->events on the source's journal. */
+void console_events_open(struct console *c);
+/* Asks the engine for the lever held by another console (journaled). */
+void console_take_lever(struct console *c);
 
 /* Adds a line to the notice the message line shows (recovery's findings),
  * "; " between lines, cut at the notice's size. */

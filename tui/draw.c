@@ -15,13 +15,22 @@ bool draw_utf8(void)
 	return cached;
 }
 
+/* The painter's one setting: what is drawn while it is on is last-known
+ * state (an engine lost), dimmed so it reads as old. */
+static bool dimmed;
+
+void draw_set_stale(bool on)
+{
+	dimmed = on;
+}
+
 int draw_text(int y, int x, int w, enum theme_role role, const char *s, bool pad)
 {
 	if (w <= 0 || x >= COLS || y >= LINES || y < 0)
 		return x;
 	if (x + w > COLS)
 		w = COLS - x;
-	attrset(theme_attr(role));
+	attrset(theme_attr(role) | (dimmed ? A_DIM : 0));
 	/* Count columns, not bytes: UTF-8 continuation bytes take none. */
 	int cols = 0;
 	size_t bytes = 0;

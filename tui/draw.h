@@ -14,6 +14,8 @@ int draw_text(int y, int x, int w, enum theme_role role, const char *s, bool pad
 int draw_fmt(int y, int x, int w, enum theme_role role, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 void draw_fill(int y, enum theme_role role);
+/* While on, everything drawn is dimmed: last-known state. */
+void draw_set_stale(bool on);
 bool draw_utf8(void);
 /* A w-column bar of weight (share on green): green part first. */
 void draw_bar(int y, int x, int w, int weight);

@@ -3,6 +3,7 @@
 
 #include <curses.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "draw.h"
@@ -57,6 +58,13 @@ int header_draw(struct console *c, int y)
 	x = draw_text(y, x, COLS - x, ROLE_BADGE, c->readonly ? "[R]" : "[RW]", false) + 1;
 	if (c->watch)
 		x = draw_text(y, x, COLS - x, ROLE_BADGE, "WATCH", false) + 1;
+	if (c->view.stale)
+		x = draw_text(y, x, COLS - x, ROLE_BAD, "ENGINE LOST", false) + 1;
+	else if (c->view.mode && !strcmp(c->view.mode, "standalone"))
+		x = draw_text(y, x, COLS - x, ROLE_BADGE, "standalone", false) + 1;
+	else if (c->view.mode)
+		x = draw_text(y, x, COLS - x, ROLE_DIM, !strcmp(c->view.mode, "hosted") ? "engine:here" : "engine",
+			      false) + 1;
 	x = draw_fmt(y, x, COLS - x, ROLE_HEADER, " B:%s -> G:%s", label(cfg, SIDE_BLUE),
 		     label(cfg, SIDE_GREEN));
 	if (COLS - x > 9)
@@ -75,12 +83,13 @@ int header_draw(struct console *c, int y)
 			     "  routers %d/%d", c->snap.routers_up, c->snap.routers_total);
 	else
 		x = draw_text(y, x, COLS - x, ROLE_DIM, "  routers ?", false);
-	if (c->op)
-		x = draw_text(y, x, COLS - x, ROLE_OK, "  lock: mine", false);
-	else if (c->lock_state == 1)
-		x = draw_fmt(y, x, COLS - x, ROLE_WARN, "  lock: %s pid %ld", c->owner.actor, c->owner.pid);
+	/* Every screen names who holds the lever. */
+	if (c->view.can_act)
+		x = draw_text(y, x, COLS - x, ROLE_OK, "  lever: mine", false);
+	else if (c->view.lever_held)
+		x = draw_fmt(y, x, COLS - x, ROLE_WARN, "  lever: %s", c->view.holder);
 	else
-		x = draw_text(y, x, COLS - x, ROLE_NORMAL, c->lock_state == 0 ? "  lock: free" : "  lock: ?", false);
+		x = draw_text(y, x, COLS - x, ROLE_NORMAL, "  lever: free", false);
 	if (!c->watch) {
 		groups_draw(c, y, x);
 		return 2;

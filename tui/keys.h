@@ -25,6 +25,7 @@
 	REQ_(ALL_BLUE, "B", "all the way to blue (0)", true) \
 	REQ_(ROLLBACK, "R", "roll everything back to blue (type 'rollback')", true) \
 	REQ_(REAPPLY, "A", "re-apply the journal's weights where a router drifted (lost them)", true) \
+	REQ_(TAKE, "T", "take the lever from the console that holds it (type 'take')", false) \
 	REQ_(QUIT, "q F10", "quit", false)
 
 #define KEYS_ENUM_(id, k, h, m) REQ_##id,

@@ -1,13 +1,12 @@
-/* request: turns a mutating key into a plan (the core's planner and gates,
- * over the snapshot on screen), and is the one place a confirmed request
- * leaves the screen: to the executor, through operate. */
+/* request: turns a mutating key into a plan (the engine's planner and
+ * gates, over the engine's state) and is the one place a confirmed request
+ * leaves the screen: to the engine, through the source. */
 #include "console.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "operate.h"
 
 static enum move_goal goal_of(enum tui_req r)
 {
@@ -60,13 +59,20 @@ void request_plan(struct console *c, enum tui_req r)
 	memset(&req, 0, sizeof req);
 	req.kind = r == REQ_ROLLBACK ? REQUEST_ROLLBACK_ALL : REQUEST_MOVE;
 	struct co_error err;
-	int rc = n ? plan_build(&c->snap, svc, n, goal_of(r), 0, &req.plan, &err) : 0;
+	struct plan_request rq;
+	int rc = 0;
+	if (n && source_request(c->cfg, svc, n, goal_of(r), r == REQ_ROLLBACK, &rq) < 0) {
+		co_error_set(&err, "out of memory");
+		rc = -1;
+	} else if (n) {
+		rc = c->src->ops->plan(c->src, &rq, &req.plan, &err);
+		plan_request_done(&rq);
+	}
 	free(svc);
 	if (rc < 0) {
 		console_flash(c, "%s", err.msg);
 		return;
 	}
-	req.plan.rollback = r == REQ_ROLLBACK;
 	if (req.plan.n_moves == 0) {
 		console_flash(c, "nothing to change: %s",
 			      r == REQ_REAPPLY ? "no router drifted from the journal"
@@ -77,21 +83,39 @@ void request_plan(struct console *c, enum tui_req r)
 	confirm_open(c, &req);
 }
 
+/* The plan's inputs changed between the modal and the key: what runs must
+ * be what was confirmed, so the new plan is shown to be confirmed again. */
+static void reconfirm(struct console *c, const struct tui_request *req, struct plan *fresh)
+{
+	struct tui_request again;
+	memset(&again, 0, sizeof again);
+	again.kind = req->kind;
+	again.plan = *fresh;
+	confirm_open(c, &again);
+	console_flash(c, "the plan changed since it was shown (a weight or a gate moved): confirm it again");
+}
+
 void request_submit(struct console *c, const struct tui_request *req, bool force,
 		    const char *reason)
 {
-	if (!c->op) {	/* unreachable by construction: read-only has no modal */
-		console_flash(c, "read-only: this screen changes nothing");
+	if (c->readonly || !c->src->ops->apply) {	/* the lever went elsewhere meanwhile */
+		console_flash(c, "read-only: this console does not hold the lever");
 		return;
 	}
 	char why[200];
 	if (force && (!reason || !*reason)) {
-		snprintf(why, sizeof why, "forced in the console by %s, no reason typed",
-			 operate_actor(c->op));
+		snprintf(why, sizeof why, "forced in the console, no reason typed");
 		reason = why;
 	}
 	struct co_error err;
-	if (operate_submit(c->op, &req->plan, force, reason, &err) < 0) {
+	struct plan fresh;
+	memset(&fresh, 0, sizeof fresh);
+	int rc = c->src->ops->apply(c->src, &req->plan, force, reason, &fresh, &err);
+	if (rc == 1) {
+		reconfirm(c, req, &fresh);
+		return;
+	}
+	if (rc < 0) {
 		console_flash(c, "not applied: %s", err.msg);
 		return;
 	}
@@ -102,12 +126,18 @@ void request_submit(struct console *c, const struct tui_request *req, bool force
 		c->plan_pos[i] = -1;
 	for (size_t k = 0; k < req->plan.n_moves; k++)
 		c->plan_pos[req->plan.moves[k].service] = (long)k;
-	request_poll(c);
+	/* The engine says "applying" at its next event: until then, this. */
+	c->prog.running = true;
+	c->prog.finished = false;
+	c->prog.done = 0;
+	c->prog.total = req->plan.n_moves;
+	snprintf(c->prog.plan_id, sizeof c->prog.plan_id, "%s", req->plan.id);
+	c->awaiting_plan = true;
 }
 
 bool request_running(const struct console *c)
 {
-	return c->op && c->prog.running;
+	return c->prog.running;
 }
 
 const char *request_row_state(const struct console *c, size_t service)
@@ -119,15 +149,19 @@ const char *request_row_state(const struct console *c, size_t service)
 	return (size_t)c->plan_pos[service] < c->prog.done ? "done" : "wait";
 }
 
+/* The source's word on the plan; until it names the one just submitted,
+ * the local "applying" stands. */
 bool request_poll(struct console *c)
 {
-	if (!c->op)
-		return false;
-	struct executor_progress p;
-	operate_progress(c->op, &p);
-	bool changed = p.plan_seq != c->prog.plan_seq || p.done != c->prog.done ||
-		       p.finished != c->prog.finished;
-	c->prog = p;
+	const struct executor_progress *p = &c->view.prog;
+	if (c->awaiting_plan) {
+		if (strcmp(p->plan_id, c->prog.plan_id) != 0)
+			return false;
+		c->awaiting_plan = false;
+	}
+	bool changed = p->plan_seq != c->prog.plan_seq || p->done != c->prog.done ||
+		       p->finished != c->prog.finished || strcmp(p->plan_id, c->prog.plan_id) != 0;
+	c->prog = *p;
 	return changed;
 }
 

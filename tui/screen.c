@@ -15,7 +15,6 @@
 #define PAGE_MS 5000		/* watch: how long a page of services stays up */
 #define FLASH_MS 3000
 #define RESULT_MS 30000		/* a plan that succeeded says so this long; a failure stays */
-#define OWNER_MS 2000		/* how often the lock holder is re-read */
 #define MIN_COLS 60
 #define MIN_LINES 12
 
@@ -33,13 +32,6 @@ void console_flash(struct console *c, const char *fmt, ...)
 	vsnprintf(c->flash, sizeof c->flash, fmt, ap);
 	va_end(ap);
 	c->flash_until_ms = monotonic_ms() + FLASH_MS;
-}
-
-static void read_owner(struct console *c)
-{
-	struct co_error err;
-	c->lock_state = lock_read_owner(c->cfg->state_dir, c->cfg->release, &c->owner, &err);
-	c->owner_read_ms = monotonic_ms();
 }
 
 /* Keeps the cursor on the same service (or group) across a rebuild. */
@@ -81,14 +73,18 @@ static void message_draw(struct console *c, int y)
 	else if (request_running(c))
 		draw_fmt(y, 0, COLS, ROLE_WARN, " applying plan %s: %zu of %zu services done", p->plan_id,
 			 p->done, p->total);
-	else if (c->op && p->finished && (!p->ok || monotonic_ms() < c->result_until_ms))
+	else if (c->view.stale)
+		draw_fmt(y, 0, COLS, ROLE_BAD, " ENGINE LOST %llus ago (%s): the last state is shown, dimmed; "
+			 "reconnecting", (unsigned long long)(c->view.stale_ms / 1000), c->view.why);
+	else if (!c->watch && p->finished && p->plan_id[0] &&
+		 (!p->ok || monotonic_ms() < c->result_until_ms))
 		draw_fmt(y, 0, COLS, p->ok ? ROLE_OK : ROLE_BAD, " plan %s %s: %s", p->plan_id,
 			 p->ok ? "done" : "FAILED", p->result);
 	else if (c->notice[0])
 		draw_fmt(y, 0, COLS, ROLE_WARN, " %s", c->notice);
-	else if (c->readonly && c->lock_state == 1 && !c->watch)
-		draw_fmt(y, 0, COLS, ROLE_WARN, " read-only: the lock is held by %s (pid %ld) since %s",
-			 c->owner.actor, c->owner.pid, c->owner.since);
+	else if (c->readonly && c->view.lever_held && !c->watch)
+		draw_fmt(y, 0, COLS, ROLE_WARN, " read-only: the lever is held by %s%s", c->view.holder,
+			 c->src && c->src->ops->take_lever ? "; T takes it over" : "");
 	else if (c->n_marked)
 		draw_fmt(y, 0, COLS, ROLE_MARKED, " %zu marked", c->n_marked);
 }
@@ -120,7 +116,9 @@ static void draw_frame(struct console *c)
 	} else {
 		int y = header_draw(c, 0);
 		int th = table_height(c, y);
+		draw_set_stale(c->view.stale);
 		table_draw(c, y, th + 1);
+		draw_set_stale(false);
 		y += th + 1;
 		int eh = events_height(c);
 		if (c->detail)
@@ -151,6 +149,23 @@ static void move_sel(struct console *c, int d)
 		c->sel = (int)c->n_rows - 1;
 	if (c->sel < 0)
 		c->sel = 0;
+}
+
+/* T: the lever from whoever holds it, after the typed word. */
+static void take_request(struct console *c)
+{
+	if (c->watch || !c->src || !c->src->ops->take_lever) {
+		console_flash(c, c->watch ? "watch never holds the lever" : "no engine here lends a lever");
+		return;
+	}
+	if (c->view.can_act) {
+		console_flash(c, "the lever is already this console's");
+		return;
+	}
+	struct tui_request req;
+	memset(&req, 0, sizeof req);
+	req.kind = REQUEST_TAKE_LEVER;
+	confirm_open(c, &req);
 }
 
 static void do_request(struct console *c, enum tui_req r, int page)
@@ -189,6 +204,7 @@ static void do_request(struct console *c, enum tui_req r, int page)
 			c->quit = true;
 		break;
 	case REQ_READONLY: console_flash(c, "read-only: this screen changes nothing"); break;
+	case REQ_TAKE: take_request(c); break;
 	case REQ_STEP_GREEN: case REQ_STEP_BLUE: case REQ_ALL_GREEN: case REQ_ALL_BLUE: case REQ_ROLLBACK:
 	case REQ_REAPPLY:
 		request_plan(c, r);
@@ -269,6 +285,7 @@ int screen_loop(struct console *c)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
+	console_follow_source(c);
 	keys_init(c->readonly);
 	model_snapshot(c->model, &c->snap);
 	view_rebuild(c);
@@ -279,22 +296,8 @@ int screen_loop(struct console *c)
 	bool dirty = true;
 	while (!c->quit && !got_signal) {
 		uint64_t now = monotonic_ms();
-		if (now - c->owner_read_ms >= OWNER_MS) {
-			read_owner(c);
-			if (c->wait_for_lock && c->lock_state == 0 && console_take_hands(c)) {
-				keys_init(false);
-				console_flash(c, "the lock was let go: this console holds it now and can act");
-			}
+		if (console_follow_source(c))
 			dirty = true;
-		}
-		if (journal_tail_poll(&c->events))	/* one stat() when nothing is new */
-			dirty = true;	/* targets followed record by record (console.c) */
-		if (c->events.skipped) {	/* too much at once: read it whole */
-			c->events.skipped = false;
-			struct co_error err;
-			if (!c->op)
-				journal_seed_targets(c->events.path, c->cfg, c->model, &err);
-		}
 		if (request_poll(c)) {
 			dirty = true;
 			if (c->prog.finished)

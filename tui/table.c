@@ -186,10 +186,11 @@ void table_draw(struct console *c, int y, int h)
 		x = draw_text(y, x, 2, ROLE_COLHEAD, "K", true);
 		if (l.bar > 0)
 			x = draw_text(y, x, l.bar + 1, ROLE_COLHEAD, l.bar >= 8 ? "on green" : "G", true);
-		x = draw_text(y, x, 4, ROLE_COLHEAD, " WT", true);
-		x = draw_text(y, x, 14, ROLE_COLHEAD, "B:   p95 err%", true);
-		x = draw_text(y, x, 14, ROLE_COLHEAD, "G:   p95 err%", true);
-		x = draw_text(y, x, 11, ROLE_COLHEAD, "dp95    d%", true);
+		/* Every figure's unit is in its head: "p95 ms", not "p95". */
+		x = draw_text(y, x, 4, ROLE_COLHEAD, "WT%", true);
+		x = draw_text(y, x, 14, ROLE_COLHEAD, "B: p95ms err%", true);
+		x = draw_text(y, x, 14, ROLE_COLHEAD, "G: p95ms err%", true);
+		x = draw_text(y, x, 11, ROLE_COLHEAD, "dp95ms  d%", true);
 		x = draw_text(y, x, 6, ROLE_COLHEAD, "VERD !", true);
 		if (l.traffic)
 			draw_text(y, x, COLS - x, ROLE_COLHEAD, " router: rt ms, 5xx %", true);

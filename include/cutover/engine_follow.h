@@ -25,6 +25,7 @@ struct follow_state {
 	bool lever_yours;
 	char engine[128];		/* the engine's user@host */
 	char why[256];			/* why the link was lost */
+	bool bye;			/* the engine said it stopped (not killed) */
 	uint64_t notice_seq;
 	char notice[256];
 };

@@ -154,6 +154,9 @@ static int on_event(const struct sse_event *ev, void *ctx)
 	bool snap = strcmp(ev->event, "snapshot") == 0;
 	if (snap) {
 		set_link(f, FOLLOW_ATTACHED, "");
+		pthread_mutex_lock(&f->lock);
+		f->st.bye = false;
+		pthread_mutex_unlock(&f->lock);
 	}
 	if (snap || strcmp(ev->event, "delta") == 0) {
 		on_state(f, d, snap);
@@ -169,6 +172,7 @@ static int on_event(const struct sse_event *ev, void *ctx)
 		f->st.notice_seq++;
 		if (strcmp(ev->event, "notice") != 0)
 			snprintf(f->st.why, sizeof f->st.why, "%s", f->st.notice);
+		f->st.bye |= strcmp(ev->event, "bye") == 0;
 		pthread_mutex_unlock(&f->lock);
 	}
 	pthread_mutex_lock(&f->lock);

@@ -264,7 +264,6 @@ int main(int argc, char **argv)
 	c.model = &m;
 	c.watch = o.watch;
 	c.readonly = o.watch;
-	c.lock_state = 0;
 	c.sort = o.sort;
 	c.marked = calloc(cfg->n_services, sizeof *c.marked);
 	double *snap = calloc((size_t)o.frames, sizeof *snap), *reb = calloc((size_t)o.frames, sizeof *reb),
