@@ -83,6 +83,7 @@ check: deps
 	$(MAKE) all $(TESTS)
 	$(MAKE) test
 	$(MAKE) check-asan
+	$(MAKE) fuzz-check
 
 check-asan:
 	$(MAKE) BUILD=build/asan SAN=asan OPT="-O1 -g" test

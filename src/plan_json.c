@@ -87,6 +87,7 @@ static int check_keys(const cJSON *o, struct co_error *err)
 {
 	static const char *known[] = { "kind", "targets", "all", "to", "weight", "step", "force",
 				       "reason", NULL };
+	unsigned seen = 0;
 	for (const cJSON *e = o->child; e; e = e->next) {
 		size_t k = 0;
 		while (known[k] && strcmp(known[k], e->string) != 0)
@@ -96,6 +97,12 @@ static int check_keys(const cJSON *o, struct co_error *err)
 				     "step, force, reason)", e->string);
 			return -1;
 		}
+		/* Two "to"s: which one the sender meant is anyone's guess. */
+		if (seen & (1u << k)) {
+			co_error_set(err, "%s: given twice", known[k]);
+			return -1;
+		}
+		seen |= 1u << k;
 	}
 	return 0;
 }
@@ -193,6 +200,14 @@ int plan_request_parse(const char *body, size_t len, struct plan_request *out,
 	if (!o) {
 		size_t at = end && end >= body ? (size_t)(end - body) : 0;
 		co_error_set(err, "body: malformed JSON near byte %zu", at);
+		return -1;
+	}
+	while (end < body + len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+		end++;
+	if (end != body + len) {
+		cJSON_Delete(o);
+		co_error_set(err, "body: unexpected bytes after the JSON object, at byte %zu",
+			     (size_t)(end - body));
 		return -1;
 	}
 	int rc = parse_object(o, out, err);

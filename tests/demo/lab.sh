@@ -20,6 +20,18 @@ set -u
 BUILD=${BUILD:-build}
 SIM=${SIM:-$BUILD/cutover-sim}
 BIN=${BIN:-./cutover}
+# The running demo's lab, for `make demo-watch` in a second terminal.
+current=${TMPDIR:-/tmp}/cutover-demo.current
+
+# demo-watch with a demo up: attach to its engine (the console hosts it);
+# no second lab, no second prober.
+if [ "${CUTOVER_DEMO_MODE:-}" = watch ] && [ -z "${CUTOVER_DEMO_DIR:-}" ] && [ -s "$current" ]; then
+	live=$(cat "$current")
+	if [ -S "$live/state/demo-eks-to-fargate.sock" ] && [ -f "$live/demo.json" ]; then
+		echo "demo: attaching to the running demo's engine ($live)"
+		exec "$BIN" watch -c "$live/demo.json"
+	fi
+fi
 dir=${CUTOVER_DEMO_DIR:-$(mktemp -d /tmp/cutover-demo.XXXXXX)}
 mkdir -p "$dir" || exit 1
 dir=$(cd "$dir" && pwd)
@@ -38,6 +50,7 @@ started() {	# PID WHAT
 }
 cleanup() {
 	trap '' INT TERM HUP
+	[ "$(cat "$current" 2>/dev/null)" = "$dir" ] && rm -f "$current"
 	for p in $pids; do kill "$p" 2>/dev/null; done
 	for p in $pids; do wait "$p" 2>/dev/null; done
 	[ -s "$dir/pids" ] && echo "demo: stopped the $(cut -d' ' -f2 "$dir/pids" | tr '\n' ' ')(pids $(cut -d' ' -f1 "$dir/pids" | tr '\n' ' ' | sed 's/ $//'))"
@@ -273,5 +286,7 @@ fi
 if [ "${CUTOVER_DEMO_MODE:-}" = watch ]; then
 	"$BIN" watch -c "$dir/demo.json"
 else
+	echo "$dir" > "$current"
+	echo "demo: 'make demo-watch' in a second terminal attaches a wall screen to this console's engine"
 	"$BIN" -c "$dir/demo.json"
 fi

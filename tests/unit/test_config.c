@@ -304,6 +304,15 @@ static void steps_must_rise_within_1_to_100_and_end_at_100(void **state)
 	expect_rejected("[1, 5, 25, 50, 100]", "[]", "steps", "at least one");
 }
 
+/* Found by the fuzzer: a step beyond int's range was converted to int
+ * before the range check, which is undefined behaviour. */
+static void step_far_outside_int_range_is_rejected_without_overflow(void **state)
+{
+	expect_rejected("[1, 5, 25, 50, 100]", "[250000000000, 100]", "steps[0]", "1 to 100");
+	expect_rejected("[1, 5, 25, 50, 100]", "[5, -1e300, 100]", "steps[1]", "1 to 100");
+	expect_rejected("[1, 5, 25, 50, 100]", "[5, 2147483648, 100]", "steps[1]", "1 to 100");
+}
+
 static void names_outside_the_allowed_set_are_rejected(void **state)
 {
 	expect_rejected("\"name\":\"search\"", "\"name\":\"se arch\"", "services[2].name", "not a valid name");
@@ -448,6 +457,7 @@ int main(void)
 		cmocka_unit_test(password_in_health_url_is_masked_for_display),
 		cmocka_unit_test(tokens_in_health_url_are_masked_for_display),
 		cmocka_unit_test(steps_must_rise_within_1_to_100_and_end_at_100),
+		cmocka_unit_test(step_far_outside_int_range_is_rejected_without_overflow),
 		cmocka_unit_test(names_outside_the_allowed_set_are_rejected),
 		cmocka_unit_test(empty_service_list_is_rejected),
 		cmocka_unit_test(router_sockets_and_driver_are_checked),
