@@ -18,7 +18,11 @@ int model_init(struct model *m, const struct config *cfg, struct co_error *err)
 	memset(m, 0, sizeof(*m));
 	m->cfg = cfg;
 	m->svc = calloc(cfg->n_services ? cfg->n_services : 1, sizeof(*m->svc));
-	if (!m->svc) {
+	m->ver = calloc(cfg->n_services ? cfg->n_services : 1, sizeof(*m->ver));
+	if (!m->svc || !m->ver) {
+		free(m->svc);
+		free(m->ver);
+		m->svc = NULL;
 		co_error_set(err, "out of memory for %zu services", cfg->n_services);
 		return -1;
 	}
@@ -36,7 +40,9 @@ void model_done(struct model *m)
 		return;
 	pthread_mutex_destroy(&m->lock);
 	free(m->svc);
+	free(m->ver);
 	m->svc = NULL;
+	m->ver = NULL;
 }
 
 static int check_weight(const struct model *m, size_t i, int w, struct co_error *err)
@@ -69,7 +75,7 @@ static int check_weight(const struct model *m, size_t i, int w, struct co_error 
 		pthread_mutex_lock(&(m)->lock);                  \
 		struct service_state *st = &(m)->svc[(i)];       \
 		body;                                            \
-		(m)->version++;                                  \
+		(m)->ver[(i)] = ++(m)->version;                  \
 		pthread_mutex_unlock(&(m)->lock);                \
 	} while (0)
 
@@ -81,7 +87,7 @@ int model_set_weight(struct model *m, size_t i, int w, struct co_error *err)
 	if (m->svc[i].weight != w)
 		m->svc[i].changed_at_ms = monotonic_ms();
 	m->svc[i].weight = w;
-	m->version++;
+	m->ver[i] = ++m->version;
 	pthread_mutex_unlock(&m->lock);
 	return 0;
 }
@@ -92,7 +98,7 @@ int model_set_target(struct model *m, size_t i, int w, struct co_error *err)
 		return -1;
 	pthread_mutex_lock(&m->lock);
 	m->svc[i].target_weight = w;
-	m->version++;
+	m->ver[i] = ++m->version;
 	pthread_mutex_unlock(&m->lock);
 	return 0;
 }
@@ -161,17 +167,22 @@ uint64_t model_version(struct model *m)
 	return v;
 }
 
-/* One memcpy under the lock: a reader sees every service at the same
- * version, never half of one writer's update. */
+/* Under the lock, so a reader sees every service at the same version,
+ * never half of one writer's update. A snapshot last taken from this model
+ * gets only the services changed since: a frame over ten thousand services
+ * of which a hundred changed copies a hundred (the whole copy was half of
+ * a 4 ms frame). */
 int model_snapshot(struct model *m, struct snapshot *snap)
 {
 	size_t n = m->cfg->n_services;
-	if (!snap->svc) {
+	if (!snap->svc || snap->from != m || snap->n != n) {
+		free(snap->svc);
 		snap->svc = malloc((n ? n : 1) * sizeof(*snap->svc));
 		if (!snap->svc)
 			return -1;
 		snap->n = n;
 		snap->version = UINT64_MAX;
+		snap->from = m;
 	}
 	snap->cfg = m->cfg;
 	pthread_mutex_lock(&m->lock);
@@ -179,7 +190,13 @@ int model_snapshot(struct model *m, struct snapshot *snap)
 		pthread_mutex_unlock(&m->lock);
 		return 0;
 	}
-	memcpy(snap->svc, m->svc, n * sizeof(*snap->svc));
+	if (snap->version > m->version) {
+		memcpy(snap->svc, m->svc, n * sizeof(*snap->svc));
+	} else {
+		for (size_t i = 0; i < n; i++)
+			if (m->ver[i] > snap->version)
+				snap->svc[i] = m->svc[i];
+	}
 	snap->version = m->version;
 	snap->router_known = m->router_known;
 	snap->routers_up = m->routers_up;

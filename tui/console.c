@@ -24,7 +24,7 @@ static void on_report(const char *line, void *ctx)
 static struct config *load_config(const char *path, const struct engine_where *where)
 {
 	if (!where->url)
-		return cli_load_config(path, stderr);
+		return config_load_reported(path, stderr);
 	struct engine_link *l = NULL;
 	struct co_error err;
 	struct config *cfg = NULL;

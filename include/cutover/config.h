@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "cutover/error.h"
 
@@ -120,6 +121,13 @@ struct config *config_parse(const char *name, const char *text, size_t len,
 			    struct diag_list *diags);
 
 void config_free(struct config *cfg);
+
+/* What every front end does at start: locate, load, and on failure write
+ * each problem as "file:line:col: path: message" to out (and a hint when
+ * no config was given at all). NULL on failure. */
+struct config *config_load_reported(const char *explicit_path, FILE *out);
+void config_print_diags(FILE *out, const char *file, const struct diag_list *diags);
+void config_hint_missing(FILE *out, const char *explicit_path, const struct diag_list *diags);
 
 /* Lookups; -1 when absent. */
 long config_find_service(const struct config *cfg, const char *name);

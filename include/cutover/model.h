@@ -58,6 +58,7 @@ struct model {
 	pthread_mutex_t lock;
 	const struct config *cfg;
 	struct service_state *svc;	/* cfg->n_services entries */
+	uint64_t *ver;			/* per service: the version of its last change */
 	uint64_t version;
 	bool router_known;
 	int routers_up;			/* instances reachable */
@@ -73,6 +74,7 @@ struct snapshot {
 	bool router_known;
 	int routers_up;
 	int routers_total;
+	const struct model *from;	/* the model it copies: only changes are copied */
 };
 
 int model_init(struct model *m, const struct config *cfg, struct co_error *err);

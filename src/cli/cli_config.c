@@ -3,37 +3,18 @@
 
 #include <stdlib.h>
 
+/* The core's loader (config_report.c), under the CLI's names. */
 void cli_print_diags(FILE *out, const char *file, const struct diag_list *diags)
 {
-	for (size_t i = 0; i < diags->n; i++) {
-		const struct diag *d = &diags->items[i];
-		if (d->line > 0)
-			fprintf(out, "%s:%d:%d: ", file, d->line, d->col);
-		else
-			fprintf(out, "%s: ", file);
-		if (d->path[0])
-			fprintf(out, "%s: ", d->path);
-		fprintf(out, "%s\n", d->msg);
-	}
+	config_print_diags(out, file, diags);
 }
 
-/* A missing ./cutover.json usually means the user forgot -c. */
 void cli_hint_no_config(FILE *out, const char *explicit_path, const struct diag_list *diags)
 {
-	if (!explicit_path && !getenv("CUTOVER_CONFIG") && diags->n == 1 && diags->items[0].line == 0)
-		fprintf(out, "cutover: no config given: use -c FILE or set CUTOVER_CONFIG\n");
+	config_hint_missing(out, explicit_path, diags);
 }
 
 struct config *cli_load_config(const char *explicit_path, FILE *err)
 {
-	struct diag_list diags;
-	const char *path = config_locate(explicit_path);
-	diag_list_init(&diags);
-	struct config *cfg = config_load(path, &diags);
-	if (!cfg) {
-		cli_print_diags(err, path, &diags);
-		cli_hint_no_config(err, explicit_path, &diags);
-	}
-	diag_list_done(&diags);
-	return cfg;
+	return config_load_reported(explicit_path, err);
 }

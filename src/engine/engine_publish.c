@@ -161,8 +161,7 @@ static void delta_locked(void *arg)
 	/* The current becomes the previous: swap buffers, no copy. */
 	struct snapshot t = e->prev;
 	e->prev = d->cur;
-	d->cur = t;
-	d->cur.version = 0;
+	d->cur = t;	/* at its own (older) version: the next copy brings it up */
 }
 
 /* The lever is told per client: "yours" differs between them. */

@@ -98,6 +98,42 @@ static void snapshot_copies_only_when_the_version_moved(void **state)
 	config_free(cfg);
 }
 
+/* A snapshot brought up to date copies what changed; the rest it already
+ * holds must still equal the model, and one taken from another model
+ * (a console that switched source) is copied whole. */
+static void snapshot_brings_only_changed_services_up_to_date(void **state)
+{
+	struct config *cfg = make_config(6);
+	struct model m, other;
+	struct co_error err;
+	assert_int_equal(model_init(&m, cfg, &err), 0);
+	assert_int_equal(model_init(&other, cfg, &err), 0);
+	struct snapshot s = { 0 };
+	for (size_t i = 0; i < 6; i++)
+		model_set_verdict(&m, i, VERDICT_PASS, "first");
+	assert_int_equal(model_snapshot(&m, &s), 1);
+	model_set_verdict(&m, 3, VERDICT_FAIL, "changed");
+	assert_int_equal(model_set_weight(&m, 4, 25, &err), 0);
+	assert_int_equal(model_snapshot(&m, &s), 1);
+	assert_int_equal(s.svc[3].verdict, VERDICT_FAIL);
+	assert_string_equal(s.svc[3].reason, "changed");
+	assert_int_equal(s.svc[4].weight, 25);
+	pthread_mutex_lock(&m.lock);
+	for (size_t i = 0; i < 6; i++)
+		assert_memory_equal(&s.svc[i], &m.svc[i], sizeof s.svc[i]);
+	pthread_mutex_unlock(&m.lock);
+	/* Another model at a higher version: nothing of m may remain. */
+	for (int k = 0; k < 20; k++)
+		model_set_verdict(&other, 0, VERDICT_MARGINAL, "other");
+	assert_int_equal(model_snapshot(&other, &s), 1);
+	assert_int_equal(s.svc[3].verdict, VERDICT_NODATA);
+	assert_int_equal(s.svc[4].weight, WEIGHT_UNKNOWN);
+	snapshot_done(&s);
+	model_done(&other);
+	model_done(&m);
+	config_free(cfg);
+}
+
 static void names_of_states_are_the_documented_words(void **state)
 {
 	assert_string_equal(health_name(HEALTH_UP), "up");
@@ -183,6 +219,7 @@ int main(void)
 		cmocka_unit_test(new_model_has_unknown_weights_and_health),
 		cmocka_unit_test(weights_are_checked_and_jobs_only_take_0_or_100),
 		cmocka_unit_test(snapshot_copies_only_when_the_version_moved),
+		cmocka_unit_test(snapshot_brings_only_changed_services_up_to_date),
 		cmocka_unit_test(names_of_states_are_the_documented_words),
 		cmocka_unit_test(snapshots_are_never_torn_under_concurrent_writers),
 	};
