@@ -3,7 +3,18 @@
  * record plus a closing outcome are journaled for it, so that nothing is
  * ever left unknown silently. Both front ends (the CLI's move/rollback and
  * the interactive console) run it right after taking the operator lock and
- * before anything else, and say what they found. */
+ * before anything else, and say what they found.
+ *
+ * The reconcile record ({"type":"reconcile","service","intent_seq",
+ * "intended","found","drift","detail","instances_up"}) and its outcome
+ * ({"type":"outcome","result":"reconciled",...}) go out in one write and
+ * one fsync. A power loss during it can tear the outcome, the last line:
+ * torn bytes are no record (journal.h), so the intent is still open and the
+ * next recovery reconciles it once more, with what the router says then.
+ * That second reconcile record carries "previous_reconcile": the seq of
+ * the earlier one, whose outcome was lost. An intent thus has one
+ * reconcile record per recovery that found it open, and exactly one
+ * reconciled outcome that is a whole record. */
 #ifndef CUTOVER_RECOVERY_H
 #define CUTOVER_RECOVERY_H
 

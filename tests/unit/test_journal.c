@@ -314,7 +314,8 @@ static int append_batch(struct journal *j, size_t n, const char *bad_key, struct
 	for (size_t k = 0; k < n; k++) {
 		p[k] = cJSON_CreateObject();
 		cJSON_AddNumberToObject(p[k], bad_key && k == n - 1 ? bad_key : "i", (double)k);
-		v[k] = (struct journal_entry){ k % 2 ? "outcome" : "intent", "p-batch", p[k] };
+		v[k] = (struct journal_entry){ .type = k % 2 ? "outcome" : "intent", .plan = "p-batch",
+					       .payload = p[k] };
 	}
 	int rc = journal_append_many(j, v, n, err);
 	for (size_t k = 0; k < n; k++)
@@ -373,7 +374,7 @@ static void batch_with_a_bad_record_appends_nothing(void **state)
 	long before = file_size(f->path);
 	assert_int_equal(append_batch(j, 4, "prev", &err), -1);
 	assert_non_null(strstr(err.msg, "reserved"));
-	struct journal_entry none = { NULL, NULL, NULL };
+	struct journal_entry none = { .type = NULL };
 	assert_int_equal(journal_append_many(j, &none, 1, &err), -1);
 	assert_int_equal(file_size(f->path), before);
 	assert_int_equal(journal_last_seq(j), 1);

@@ -141,7 +141,7 @@ static void verify_accepts_a_head_a_whole_batch_behind(void **state)
 	write_records(f, 2);
 	head_save(f, head, sizeof(head));
 	for (size_t i = 0; i < 5; i++)
-		batch[i] = (struct journal_entry){ "intent", "p2", NULL };
+		batch[i] = (struct journal_entry){ .type = "intent", .plan = "p2" };
 	struct journal *j = jopen(f);
 	assert_int_equal(journal_append_many(j, batch, 5, &err), 0);
 	journal_close(j);
