@@ -1,5 +1,5 @@
-/* cmd_journal: `cutover journal` — print the release journal, or verify
- * its hash chain. */
+/* cmd_journal: `cutover journal` — print the release journal (through its
+ * engine when one runs), or verify its hash chain. */
 #include "cli.h"
 
 #include <cjson/cJSON.h>
@@ -10,14 +10,17 @@
 #include <sys/stat.h>
 
 #include "cutover/journal.h"
+#include "engine_cli.h"
 #include "journal_format.h"
 
 static int usage(FILE *out, int rc)
 {
-	fprintf(out, "usage: cutover journal [-c FILE] [--json] [--verify]\n"
+	fprintf(out, "usage: cutover journal [-c FILE | --engine URL --token-file F] [--json] [--verify]\n"
 		"Prints the release journal, one line per record, or as a JSON array\n"
-		"with --json. --verify checks its hash chain and head file: exit 0 if\n"
-		"intact (a line torn by a crash is a warning), 1 naming the first fault.\n");
+		"with --json; through the release's engine when one runs. --verify checks\n"
+		"its hash chain and head file: exit 0 if intact (a line torn by a crash is\n"
+		"a warning), 1 naming the first fault. --verify reads the file on this host\n"
+		"and so does not go with --engine.\n");
 	return rc;
 }
 
@@ -116,7 +119,9 @@ static void warn_unless_intact(const char *path)
 			r.why);
 }
 
-static int list(const char *path, bool json)
+/* Prints the records in the file at path; shown names the journal to
+ * people, and verify_path (NULL: none on this host) is checked after. */
+static int list(const char *path, const char *shown, const char *verify_path, bool json)
 {
 	struct co_error err = { "" };
 	long n = json ? journal_print_json(stdout, path, &err) : journal_print_table(stdout, path, &err);
@@ -125,9 +130,9 @@ static int list(const char *path, bool json)
 		return EXIT_FAILED;
 	}
 	if (n == 0 && !json)
-		printf("no records yet in %s\n", path);
-	if (!json)
-		warn_unless_intact(path);
+		printf("no records yet in %s\n", shown);
+	if (!json && verify_path)
+		warn_unless_intact(verify_path);
 	return EXIT_OK;
 }
 
@@ -145,8 +150,37 @@ static int run(const struct config *cfg, bool json, bool check)
 		fprintf(json ? stderr : stdout, "no journal yet at %s\n", path);
 		rc = EXIT_OK;
 	} else {
-		rc = check ? verify(path, json) : list(path, json);
+		rc = check ? verify(path, json) : list(path, path, path, json);
 	}
+	free(path);
+	return rc;
+}
+
+/* Through the engine: its records, copied page by page into an unlinked
+ * file, printed by the same code that prints the journal file, so both say
+ * it alike. Through the local socket the file itself is still checked after
+ * the listing, as without an engine. */
+static int run_engine(struct engine_link *l, const struct config *cfg, bool local, bool json)
+{
+	struct co_error err = { "" };
+	char *path = local ? journal_state_path(cfg->state_dir, cfg->release, "journal.jsonl", &err)
+			   : NULL;
+	FILE *copy = tmpfile();
+	int rc = EXIT_FAILED;
+	char fdpath[64], shown[600];
+	if (!copy)
+		co_error_set(&err, "cannot make a temporary file for the journal's copy");
+	else if (engine_cli_journal_copy(l, copy, &err) >= 0) {
+		snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fileno(copy));
+		snprintf(shown, sizeof shown, "%s%s", path ? "" : "the journal of the engine at ",
+			 path ? path : engine_link_name(l));
+		rc = list(fdpath, shown, path, json);
+		err.msg[0] = '\0';
+	}
+	if (err.msg[0])
+		fprintf(stderr, "cutover journal: %s\n", err.msg);
+	if (copy)
+		fclose(copy);
 	free(path);
 	return rc;
 }
@@ -158,9 +192,11 @@ int cmd_journal(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "verify", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		ENGINE_CLI_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct common_opts o = { 0 };
+	struct engine_where where = { .kind = "cli" };
 	bool check = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -169,17 +205,28 @@ int cmd_journal(int argc, char **argv)
 		case 'j': o.json = true; break;
 		case 'v': check = true; break;
 		case 'h': return usage(stdout, EXIT_OK);
-		default: return usage(stderr, EXIT_USAGE);
+		default:
+			if (!engine_cli_option(c, optarg, &where))
+				return usage(stderr, EXIT_USAGE);
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "cutover journal: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	struct config *cfg = cli_load_config(o.config, stderr);
-	if (!cfg)
+	if (check && where.url) {
+		fprintf(stderr, "cutover journal: --verify checks the journal file's bytes and hash "
+			"chain, which the engine does not send; run it on the engine's host, without "
+			"--engine\n");
 		return EXIT_USAGE;
-	int rc = run(cfg, o.json, check);
+	}
+	struct config *cfg = NULL;
+	struct engine_link *link = NULL;
+	int rc = check ? ((cfg = cli_load_config(o.config, stderr)) ? EXIT_OK : EXIT_USAGE)
+		       : engine_cli_attach("journal", o.config, &where, &cfg, &link);
+	if (rc == EXIT_OK)
+		rc = link ? run_engine(link, cfg, !where.url, o.json) : run(cfg, o.json, check);
+	engine_link_free(link);
 	config_free(cfg);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* cmd_move: `cutover move` and `cutover rollback` — take the lock, recover
  * what a crash left unfinished, read the router and probe, print the plan
- * with every gate, confirm, apply through the executor, read back. */
+ * with every gate, confirm, apply through the executor, read back. With an
+ * engine for the release, the engine plans and applies, and this asks. */
 #include "cli.h"
 
 #include <getopt.h>
@@ -21,6 +22,7 @@
 #include "cutover/prober.h"
 #include "cutover/recovery.h"
 #include "cutover/router_poller.h"
+#include "engine_cli.h"
 #include "move_report.h"
 
 struct move_opts {
@@ -37,6 +39,7 @@ struct move_opts {
 	bool step;
 	bool have_weight;
 	bool json;
+	struct engine_where where;
 };
 
 struct move_run {
@@ -53,6 +56,7 @@ struct move_run {
 	struct plan plan;
 	struct move_report rep;
 	struct co_error err;
+	struct engine_link *link;	/* NULL: standalone */
 };
 
 static int usage(const char *cmd, FILE *out, int rc)
@@ -60,19 +64,23 @@ static int usage(const char *cmd, FILE *out, int rc)
 	if (strcmp(cmd, "rollback") == 0)
 		fprintf(out, "usage: cutover rollback [-c FILE] (TARGET...|--all) [--yes]"
 			" [--force --reason TEXT] [--json]\n"
+			"       [--engine URL --token-file F]\n"
 			"Puts services or @groups (or every service) back on blue, fast and\n"
 			"best effort on every router instance.\n");
 	else if (strcmp(cmd, "reapply") == 0)
 		fprintf(out, "usage: cutover reapply [-c FILE] (TARGET...|--all) [--yes]"
 			" [--force --reason TEXT] [--json]\n"
+			"       [--engine URL --token-file F]\n"
 			"Sets the weight the journal last recorded again, on every instance, for\n"
 			"services whose router drifted from it (a reload without a state file).\n");
 	else
 		fprintf(out, "usage: cutover move [-c FILE] TARGET... --to green|blue"
 			" [--weight N | --step]\n"
 			"                    [--yes] [--force --reason TEXT] [--json]\n"
+			"                    [--engine URL --token-file F]\n"
 			"TARGET is a service name or @group. --to green is 100, --to blue 0,\n"
 			"--weight N exactly N, --step the next value of steps toward the side.\n");
+	fprintf(out, "With an engine for the release (or --engine), the engine plans and applies.\n");
 	return rc;
 }
 
@@ -105,6 +113,7 @@ static int parse(int argc, char **argv, struct move_opts *o)
 		{ "reason", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		ENGINE_CLI_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = argv[0];
@@ -161,7 +170,9 @@ static int parse(int argc, char **argv, struct move_opts *o)
 		case 'r': o->reason = optarg; break;
 		case 'j': o->json = true; break;
 		case 'h': return usage(cmd, stdout, EXIT_OK) + 100;
-		default: return usage(cmd, stderr, EXIT_USAGE);
+		default:
+			if (!engine_cli_option(c, optarg, &o->where))
+				return usage(cmd, stderr, EXIT_USAGE);
 		}
 	}
 	if (fixed_goal) {
@@ -329,6 +340,38 @@ static int open_and_read(struct move_run *mr, const struct move_opts *o)
 	return router_view_publish(&mr->view, &mr->m, NULL, &mr->err);
 }
 
+static const char *nothing_why(const struct move_opts *o)
+{
+	return o->reapply ? "no service named has drifted from the journal"
+			  : "every service named is already at its target";
+}
+
+/* What stands between a plan shown and its apply: blockers without
+ * --force, and the operator's yes. -1 with err when refused. */
+static int refuse_unconfirmed(struct move_run *mr, const struct move_opts *o)
+{
+	if (mr->plan.n_blockers && !o->force) {
+		co_error_set(&mr->err, "refusing: %zu blocker%s; pass --force --reason TEXT to override",
+			     mr->plan.n_blockers, mr->plan.n_blockers == 1 ? "" : "s");
+		return -1;
+	}
+	if (o->yes)
+		return 0;
+	if (o->json) {
+		co_error_set(&mr->err, "refusing: --json does not ask; pass --yes");
+		return -1;
+	}
+	if (!isatty(STDIN_FILENO)) {
+		co_error_set(&mr->err, "refusing: no terminal to confirm; pass --yes");
+		return -1;
+	}
+	if (!confirm()) {
+		co_error_set(&mr->err, "not confirmed; nothing changed");
+		return -1;
+	}
+	return 0;
+}
+
 static int run(struct move_run *mr, const struct move_opts *o, char **targets, size_t n_targets)
 {
 	struct lock_owner holder;
@@ -374,8 +417,7 @@ static int run(struct move_run *mr, const struct move_opts *o, char **targets, s
 		return -1;
 	mr->plan.rollback = o->rollback;
 	if (mr->plan.n_moves == 0) {
-		move_report_nothing(&mr->rep, o->reapply ? "no service named has drifted from the journal"
-						       : "every service named is already at its target");
+		move_report_nothing(&mr->rep, nothing_why(o));
 		if (o->rollback && mr->view.up < mr->view.n_instances) {
 			/* A rollback vouches for the whole fleet: say who it could not see. */
 			char names[400] = "";
@@ -391,29 +433,115 @@ static int run(struct move_run *mr, const struct move_opts *o, char **targets, s
 		return 0;
 	}
 	move_report_plan(&mr->rep, &mr->plan, &mr->snap);
-	if (mr->plan.n_blockers && !o->force) {
-		co_error_set(&mr->err, "refusing: %zu blocker%s; pass --force --reason TEXT to override",
-			     mr->plan.n_blockers, mr->plan.n_blockers == 1 ? "" : "s");
+	if (refuse_unconfirmed(mr, o) < 0)
 		return -1;
-	}
-	if (!o->yes) {
-		if (o->json) {
-			co_error_set(&mr->err, "refusing: --json does not ask; pass --yes");
-			return -1;
-		}
-		if (!isatty(STDIN_FILENO)) {
-			co_error_set(&mr->err, "refusing: no terminal to confirm; pass --yes");
-			return -1;
-		}
-		if (!confirm()) {
-			co_error_set(&mr->err, "not confirmed; nothing changed");
-			return -1;
-		}
-	}
 	rc = apply(mr, o);
 	if (rc < 0)
 		return -1;
 	return rc;
+}
+
+/* --- Through the engine ------------------------------------------------- */
+
+/* The request as the engine takes it. Force is not part of it: it goes
+ * with the apply, once the plan and its blockers were seen. */
+static void request_of(const struct move_opts *o, char **targets, size_t n_targets,
+		       struct plan_request *rq)
+{
+	memset(rq, 0, sizeof *rq);
+	rq->kind = o->rollback ? PLAN_ROLLBACK : o->reapply ? PLAN_REAPPLY : PLAN_MOVE;
+	rq->all = o->all;
+	rq->targets = o->all ? NULL : targets;
+	rq->n_targets = o->all ? 0 : n_targets;
+	rq->goal = o->goal;
+	rq->weight = o->weight;
+}
+
+/* A rollback vouches for the whole fleet, so with nothing to do it still
+ * fails when the engine's last read did not reach every instance. */
+static int engine_nothing(struct move_run *mr, const struct move_opts *o)
+{
+	move_report_nothing(&mr->rep, nothing_why(o));
+	if (o->rollback && mr->snap.router_known && mr->snap.routers_up < mr->snap.routers_total) {
+		co_error_set(&mr->err, "not confirmed on every instance: %d of %d unreachable at the "
+			     "engine's last read", mr->snap.routers_total - mr->snap.routers_up,
+			     mr->snap.routers_total);
+		return -1;
+	}
+	return 0;
+}
+
+/* A confirmed plan must be exactly what runs: one that changed is shown
+ * and refused, never applied on the strength of the first yes. */
+static int engine_plan_changed(struct move_run *mr, cJSON *fresh)
+{
+	plan_done(&mr->plan);
+	int rc = plan_from_json(fresh, mr->cfg, &mr->plan, &mr->err);
+	cJSON_Delete(fresh);
+	if (rc < 0)
+		return -1;
+	if (!mr->rep.json)
+		printf("the plan changed since it was shown:\n");
+	move_report_plan(&mr->rep, &mr->plan, &mr->snap);
+	co_error_set(&mr->err, "refusing: the plan changed since it was confirmed; nothing changed; "
+		     "run the command again to confirm the plan as it stands");
+	return -1;
+}
+
+/* As apply() tells it: the haproxy driver (in the engine now) read every
+ * weight back during the apply; else what the engine holds after it. */
+static void engine_readback(struct move_run *mr, const struct executor_progress *pr)
+{
+	if (pr->ok && mr->cfg->router.driver == DRIVER_HAPROXY &&
+	    (mr->plan.rollback || mr->plan.n_moves > 20)) {
+		move_report_verified(&mr->rep, (size_t)mr->snap.routers_total);
+		return;
+	}
+	struct co_error err;
+	if (engine_cli_view(mr->link, mr->cfg, &mr->view, &err) < 0)
+		fprintf(stderr, "warning: not read back: %s\n", err.msg);
+	else
+		move_report_readback(&mr->rep, &mr->plan, &mr->view);
+}
+
+static int engine_apply(struct move_run *mr, const struct move_opts *o)
+{
+	cJSON *fresh = NULL;
+	int rc = engine_cli_plan_apply(mr->link, mr->plan.id, o->force, o->reason, &fresh, &mr->err);
+	if (rc == 1)
+		return engine_plan_changed(mr, fresh);
+	struct executor_progress pr;
+	if (rc < 0 || engine_cli_plan_wait(mr->link, mr->plan.id, &pr, &mr->err) < 0)
+		return -1;
+	move_report_result(&mr->rep, &pr);
+	engine_readback(mr, &pr);
+	return pr.ok ? 0 : 1;
+}
+
+/* The engine holds the lock, the probes' windows and the router: it
+ * plans, this shows, asks as run() does, and the engine applies. */
+static int run_engine(struct move_run *mr, const struct move_opts *o, char **targets,
+		      size_t n_targets)
+{
+	struct plan_request rq;
+	request_of(o, targets, n_targets, &rq);
+	cJSON *pj = NULL, *doc = NULL;
+	int rc = engine_cli_plan_make(mr->link, &rq, &pj, &mr->err);
+	/* After the plan: a rollback's blue probes may have run in between. */
+	if (rc == 0 && (rc = engine_cli_status(mr->link, &doc, &mr->err)) == 0)
+		rc = engine_cli_snapshot(mr->cfg, doc, &mr->snap, &mr->err);
+	if (rc == 0)
+		rc = plan_from_json(pj, mr->cfg, &mr->plan, &mr->err);
+	cJSON_Delete(pj);
+	cJSON_Delete(doc);
+	if (rc < 0)
+		return -1;
+	if (mr->plan.n_moves == 0)
+		return engine_nothing(mr, o);
+	move_report_plan(&mr->rep, &mr->plan, &mr->snap);
+	if (refuse_unconfirmed(mr, o) < 0)
+		return -1;
+	return engine_apply(mr, o);
 }
 
 static int cmd_move_common(int argc, char **argv)
@@ -426,14 +554,17 @@ static int cmd_move_common(int argc, char **argv)
 	if (prc >= 0)
 		return prc;
 	struct move_run mr = { 0 };
-	mr.cfg = cli_load_config(o.config, stderr);
-	if (!mr.cfg)
-		return EXIT_USAGE;
+	o.where.kind = "cli";
+	int arc = engine_cli_attach(cmd, o.config, &o.where, &mr.cfg, &mr.link);
+	if (arc != EXIT_OK)
+		return arc;
 	char *line = join_args(argc, argv);
 	mr.cmd = line ? line : cmd;
 	int rc = move_report_init(&mr.rep, o.json, cmd);
 	if (rc < 0)
 		co_error_set(&mr.err, "out of memory");
+	else if (mr.link)
+		rc = run_engine(&mr, &o, argv + optind, (size_t)(argc - optind));
 	else
 		rc = run(&mr, &o, argv + optind, (size_t)(argc - optind));
 	if (rc < 0)
@@ -448,6 +579,7 @@ static int cmd_move_common(int argc, char **argv)
 		mr.drv->close(mr.r);
 	journal_close(mr.j);
 	lock_release(mr.lk);
+	engine_link_free(mr.link);
 	free(line);
 	config_free(mr.cfg);
 	return rc == 0 ? EXIT_OK : EXIT_FAILED;

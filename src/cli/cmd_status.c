@@ -1,5 +1,6 @@
 /* cmd_status: `cutover status` — probe for a while, read the router once,
- * print one snapshot. */
+ * print one snapshot; or, with an engine for the release, print the one it
+ * holds (its windows are warm: nothing is probed here). */
 #include "cli.h"
 
 #include <getopt.h>
@@ -11,6 +12,7 @@
 #include "cutover/model.h"
 #include "cutover/probe_burst.h"
 #include "cutover/prober.h"
+#include "engine_cli.h"
 #include "status_format.h"
 
 /* Without --for: a burst until every service has a verdict, capped so a
@@ -29,11 +31,14 @@ static void sleep_until(uint64_t deadline_ms)
 
 static int usage(FILE *out, int rc)
 {
-	fprintf(out, "usage: cutover status [-c FILE] [--json] [--for SECONDS]\n"
+	fprintf(out, "usage: cutover status [-c FILE | --engine URL --token-file F] [--json]"
+		" [--for SECONDS]\n"
 		"Probes blue and green of every service for SECONDS at the config's\n"
 		"interval, or by default faster, until every service has gates.min_samples\n"
 		"a side and a verdict (at most 10 s); reads the router once (weight, drift,\n"
-		"traffic) and prints one snapshot. Takes no lock and writes nothing.\n");
+		"traffic) and prints one snapshot. Takes no lock and writes nothing.\n"
+		"With an engine for the release (or --engine), prints the engine's state\n"
+		"after SECONDS (default at once): it probes and reads the router already.\n");
 	return rc;
 }
 
@@ -84,6 +89,46 @@ static int show(const struct config *cfg, double secs, bool json)
 	return rc;
 }
 
+/* The engine's document as it is, or as the table over a snapshot of it. */
+static int print_engine_doc(const struct config *cfg, const cJSON *doc, bool json)
+{
+	if (json) {
+		char *text = cJSON_Print(doc);
+		if (text)
+			printf("%s\n", text);
+		free(text);
+		return text ? EXIT_OK : EXIT_FAILED;
+	}
+	struct snapshot snap = { 0 };
+	struct co_error err;
+	int rc = EXIT_OK;
+	if (engine_cli_snapshot(cfg, doc, &snap, &err) < 0) {
+		fprintf(stderr, "cutover status: %s\n", err.msg);
+		rc = EXIT_FAILED;
+	} else {
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(doc, "probed_s");
+		status_print_table(stdout, &snap, cJSON_IsNumber(p) ? p->valuedouble : 0);
+	}
+	snapshot_done(&snap);
+	return rc;
+}
+
+/* Through the engine: its windows are warm, so --for is only a wait. */
+static int show_engine(struct engine_link *l, const struct config *cfg, double secs, bool json)
+{
+	if (secs > 0)
+		sleep_until(monotonic_ms() + (uint64_t)llround(secs * 1000.0));
+	cJSON *doc = NULL;
+	struct co_error err;
+	if (engine_cli_status(l, &doc, &err) < 0) {
+		fprintf(stderr, "cutover status: %s\n", err.msg);
+		return EXIT_FAILED;
+	}
+	int rc = print_engine_doc(cfg, doc, json);
+	cJSON_Delete(doc);
+	return rc;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -91,9 +136,11 @@ int cmd_status(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "for", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
+		ENGINE_CLI_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct common_opts o = { 0 };
+	struct engine_where where = { .kind = "cli" };
 	double secs = -1;
 	char *end;
 	int c;
@@ -109,17 +156,22 @@ int cmd_status(int argc, char **argv)
 			}
 			break;
 		case 'h': return usage(stdout, EXIT_OK);
-		default: return usage(stderr, EXIT_USAGE);
+		default:
+			if (!engine_cli_option(c, optarg, &where))
+				return usage(stderr, EXIT_USAGE);
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "cutover status: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	struct config *cfg = cli_load_config(o.config, stderr);
-	if (!cfg)
-		return EXIT_USAGE;
-	int rc = show(cfg, secs, o.json);
+	struct config *cfg;
+	struct engine_link *link;
+	int rc = engine_cli_attach("status", o.config, &where, &cfg, &link);
+	if (rc != EXIT_OK)
+		return rc;
+	rc = link ? show_engine(link, cfg, secs, o.json) : show(cfg, secs, o.json);
+	engine_link_free(link);
 	config_free(cfg);
 	return rc;
 }
