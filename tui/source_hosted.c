@@ -120,7 +120,7 @@ struct source *source_hosted_open(const struct config *cfg, const struct source_
 	h->base.journal_file = strdup(engine_journal_path(h->e));
 	snprintf(h->who.name, sizeof h->who.name, "%s", engine_actor(h->e));
 	snprintf(h->who.kind, sizeof h->who.kind, "console");
-	h->who.client = engine_client_id(h->e);
+	h->who.client = engine_hosted_client(h->e);
 	h->who.may_operate = true;
 	engine_lever_want(h->e, h->who.client, h->who.name, h->who.kind);
 	return &h->base;

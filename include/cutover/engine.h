@@ -77,8 +77,9 @@ int engine_plan_make(struct engine *e, const struct plan_request *rq, const stru
 /* force (with a reason) may be given here, once the plan was seen. */
 int engine_plan_apply(struct engine *e, const char *id, const struct engine_actor *who,
 		      bool force, const char *reason, cJSON **out);
-/* A plan and, once applied, its progress. 404 when unknown. */
-int engine_plan_get(struct engine *e, const char *id, cJSON **out);
+/* A plan and, once applied, its progress (kept after it ends); brief: id,
+ * state and progress only, for a client polling an apply. 404 unknown. */
+int engine_plan_get(struct engine *e, const char *id, bool brief, cJSON **out);
 void engine_progress(struct engine *e, struct executor_progress *out);
 
 /* --- The lever: one operator at a time ----------------------------------- */
@@ -92,10 +93,13 @@ struct lever_state {
 };
 
 uint64_t engine_client_id(struct engine *e);	/* a fresh client id */
+/* The id of the console that hosts the engine, in-process (no stream). */
+uint64_t engine_hosted_client(struct engine *e);
 /* An operator client that wants the lever gets it when it is free, else
  * waits in line for it. Returns true when it holds it now. */
 bool engine_lever_want(struct engine *e, uint64_t client, const char *actor, const char *kind);
-/* Takes it from whoever holds it: journaled, and the previous holder told. */
+/* Takes it from whoever holds it: journaled, and the previous holder told.
+ * 1 (err says why) when client is no live stream nor the hosting console. */
 int engine_lever_take(struct engine *e, uint64_t client, const char *actor, const char *kind,
 		      struct co_error *err);
 /* A client went away: lets go of the lever (the next in line gets it) and

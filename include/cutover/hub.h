@@ -48,6 +48,7 @@ ssize_t hub_read(struct hub_client *c, char *buf, size_t max, void (*suspend)(vo
 		 void *ctx);
 
 size_t hub_clients(struct hub *h);
+bool hub_has(struct hub *h, uint64_t id);	/* a live stream with that id */
 uint64_t hub_drops(struct hub *h);	/* clients dropped for not reading */
 
 #endif

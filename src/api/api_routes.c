@@ -216,8 +216,9 @@ static enum MHD_Result post_lever(struct api *a, struct MHD_Connection *c, struc
 		return api_error(c, 400, "X-Cutover-Stream: the lever goes to an attached event stream; "
 				 "give its client id");
 	struct co_error err;
-	if (engine_lever_take(a->e, who->client, who->name, who->kind, &err) < 0)
-		return api_error(c, 500, err.msg);
+	int rc = engine_lever_take(a->e, who->client, who->name, who->kind, &err);
+	if (rc)
+		return api_error(c, rc > 0 ? 409 : 500, err.msg);
 	return answer(c, 200, engine_lever_json(a->e, who->client));
 }
 
@@ -290,7 +291,8 @@ enum MHD_Result api_route(struct listener *l, struct MHD_Connection *c, const ch
 		cJSON *out = NULL;
 		int code;
 		if (!apply) {
-			code = engine_plan_get(a->e, id, &out);
+			const char *b = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "brief");
+			code = engine_plan_get(a->e, id, b && strcmp(b, "0") != 0, &out);
 			return answer(c, code, out);
 		}
 		bool force = false;

@@ -137,6 +137,7 @@ static int open_journal(struct engine *e, struct co_error *err)
 	/* After recover(): its outcomes are the latest targets. */
 	journal_seed_targets(journal_path(e->j), e->cfg, &e->m, err);
 	journal_engine(e, "start", NULL);
+	e->started_journaled = true;
 	return 0;
 }
 
@@ -186,8 +187,12 @@ int engine_start(const struct config *cfg, const struct engine_opts *o, struct e
 		goto fail;
 	*out = e;
 	return ENGINE_OK;
-fail:
-	engine_stop(e, NULL);
+fail:;
+	/* Once a start is journaled, so is its end: the next engine must not
+	 * take a refused start for a crash. */
+	char why[sizeof err->msg + 32];
+	snprintf(why, sizeof why, "start failed: %s", err->msg);
+	engine_stop(e, e->started_journaled ? why : NULL);
 	return ENGINE_FAILED;
 }
 
@@ -265,6 +270,15 @@ uint64_t engine_client_id(struct engine *e)
 {
 	pthread_mutex_lock(&e->lock);
 	uint64_t id = e->next_client++;
+	pthread_mutex_unlock(&e->lock);
+	return id;
+}
+
+uint64_t engine_hosted_client(struct engine *e)
+{
+	uint64_t id = engine_client_id(e);
+	pthread_mutex_lock(&e->lock);
+	e->hosted_client = id;
 	pthread_mutex_unlock(&e->lock);
 	return id;
 }

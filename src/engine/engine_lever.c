@@ -58,6 +58,14 @@ bool engine_lever_want(struct engine *e, uint64_t client, const char *actor, con
 int engine_lever_take(struct engine *e, uint64_t client, const char *actor, const char *kind,
 		      struct co_error *err)
 {
+	/* The lever goes to a stream that is there, or to the console that
+	 * hosts the engine; never to an id nobody holds (it would be held by
+	 * no one forever). */
+	if (client != e->hosted_client && !hub_has(e->hub, client)) {
+		co_error_set(err, "no event stream %llu is attached: the lever goes to a live "
+			     "operator stream (GET /v1/events?lever=1)", (unsigned long long)client);
+		return 1;
+	}
 	pthread_mutex_lock(&e->lock);
 	struct lever_state before = e->lever;
 	unqueue_locked(e, client);

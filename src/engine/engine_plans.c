@@ -206,9 +206,28 @@ static int recheck(struct engine *e, const char *id, const struct engine_actor *
 	return 409;
 }
 
+/* The plan the executor ran last has finished (a new one is being
+ * submitted): keep how it ended with it, so a client that asks late still
+ * gets its result. Caller holds e->lock. */
+void engine_plan_ended_locked(struct engine *e, const struct executor_progress *p)
+{
+	for (size_t i = 0; i < ENGINE_PLANS_KEPT; i++) {
+		struct engine_plan *ep = &e->plans[i];
+		if (ep->used && ep->applied && !ep->ended && ep->exec_seq == p->plan_seq && p->finished) {
+			ep->final = *p;
+			ep->ended = true;
+			e->plans_applied++;	/* counted once, when it is seen ended */
+			e->plans_failed += !p->ok;
+		}
+	}
+}
+
 static int submit(struct engine *e, const char *id, cJSON **out)
 {
 	pthread_mutex_lock(&e->lock);
+	struct executor_progress before;
+	executor_get_progress(e->exec, &before);
+	engine_plan_ended_locked(e, &before);
 	struct engine_plan *ep = find_locked(e, id);
 	if (!ep || ep->applied || e->stopping) {
 		pthread_mutex_unlock(&e->lock);
@@ -286,23 +305,31 @@ void engine_progress(struct engine *e, struct executor_progress *out)
 		memset(out, 0, sizeof *out);
 }
 
-int engine_plan_get(struct engine *e, const char *id, cJSON **out)
+int engine_plan_get(struct engine *e, const char *id, bool brief, cJSON **out)
 {
 	struct executor_progress p;
 	engine_progress(e, &p);
 	pthread_mutex_lock(&e->lock);
+	engine_plan_ended_locked(e, &p);
 	struct engine_plan *ep = find_locked(e, id);
 	if (!ep) {
 		pthread_mutex_unlock(&e->lock);
 		return fail(out, 404, "no such plan (plans are kept until 64 newer ones are made)");
 	}
-	*out = plan_json(&ep->plan, e->cfg);
+	if (brief) {
+		*out = cJSON_CreateObject();
+		cJSON_AddStringToObject(*out, "id", ep->plan.id);
+	} else {
+		*out = plan_json(&ep->plan, e->cfg);
+	}
 	const char *state = "planned";
-	if (ep->applied && p.plan_seq == ep->exec_seq) {
-		state = p.finished ? (p.ok ? "done" : "failed") : "applying";
-		cJSON_AddItemToObject(*out, "progress", engine_progress_json(&p));
+	const struct executor_progress *shown = ep->ended ? &ep->final
+						: ep->applied && p.plan_seq == ep->exec_seq ? &p : NULL;
+	if (shown) {
+		state = shown->finished ? (shown->ok ? "done" : "failed") : "applying";
+		cJSON_AddItemToObject(*out, "progress", engine_progress_json(shown));
 	} else if (ep->applied) {
-		state = "finished";	/* a later plan ran since */
+		state = "applying";
 	}
 	cJSON_AddStringToObject(*out, "state", state);
 	pthread_mutex_unlock(&e->lock);

@@ -25,6 +25,8 @@ struct engine_plan {
 	uint64_t made_ms;
 	bool applied;
 	uint64_t exec_seq;	/* the executor's plan_seq once submitted */
+	bool ended;		/* final holds how it ended */
+	struct executor_progress final;
 };
 
 struct engine_notice_rec {
@@ -48,6 +50,7 @@ struct engine {
 	struct api *api;
 	char actor[128];
 	uint64_t started_ms;
+	bool started_journaled;
 
 	pthread_mutex_t lock;		/* plans, lever, notices, counters */
 	struct engine_plan plans[ENGINE_PLANS_KEPT];
@@ -59,10 +62,10 @@ struct engine {
 	char waiting_kind[32][16];
 	size_t n_waiting;
 	uint64_t next_client;
+	uint64_t hosted_client;		/* the hosting console's in-process id, 0 none */
 	struct engine_notice_rec notices[ENGINE_NOTICES_KEPT];
 	uint64_t notice_seq;
 	uint64_t plans_applied, plans_failed;
-	uint64_t last_exec_seq_counted;
 
 	/* The publisher: deltas, journal records, heartbeats. */
 	pthread_t pub;
@@ -85,6 +88,10 @@ void engine_publish_stop(struct engine *e);
 /* "event: NAME\ndata: JSON\n\n" with the next id, malloc'd. */
 char *engine_event_text(struct engine *e, const char *name, const cJSON *data, size_t *len);
 cJSON *engine_progress_json(const struct executor_progress *p);
+
+/* engine_plans.c: the plan the executor ran ended: keep its result with
+ * it and count it, once. Caller holds e->lock. */
+void engine_plan_ended_locked(struct engine *e, const struct executor_progress *p);
 
 /* engine_lever.c: the lever changed: tell everyone. Caller holds e->lock. */
 void engine_lever_changed_locked(struct engine *e);

@@ -114,15 +114,11 @@ static bool progress_changed(const struct executor_progress *a, const struct exe
 	       a->running != b->running;
 }
 
-/* Counts finished plans for /metrics once each. */
+/* Finished plans are kept with their result and counted for /metrics. */
 static void count_plan(struct engine *e, const struct executor_progress *p)
 {
 	pthread_mutex_lock(&e->lock);
-	if (p->finished && p->plan_seq != e->last_exec_seq_counted) {
-		e->last_exec_seq_counted = p->plan_seq;
-		e->plans_applied++;
-		e->plans_failed += !p->ok;
-	}
+	engine_plan_ended_locked(e, p);
 	pthread_mutex_unlock(&e->lock);
 }
 

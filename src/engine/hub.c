@@ -237,6 +237,16 @@ ssize_t hub_read(struct hub_client *c, char *buf, size_t max, void (*suspend)(vo
 	return n;
 }
 
+bool hub_has(struct hub *h, uint64_t id)
+{
+	pthread_mutex_lock(&h->lock);
+	bool found = false;
+	for (struct hub_client *c = h->clients; c && !found; c = c->next)
+		found = c->id == id && !c->closing;
+	pthread_mutex_unlock(&h->lock);
+	return found;
+}
+
 size_t hub_clients(struct hub *h)
 {
 	pthread_mutex_lock(&h->lock);

@@ -190,6 +190,37 @@ static void test_all_or_nothing(void **state)
 	assert_int_equal(count_lines(f, "\"result\":\"failed\""), 1);
 }
 
+/* Intents go to the journal a chunk at a time; a plan stops at the first
+ * service that fails, and the ones after it, journaled as intents already,
+ * are closed as skipped, so nothing is left open for recovery. */
+static void move_stops_at_a_failed_service_and_closes_the_rest_as_skipped(void **state)
+{
+	struct fx *f = *state;
+	struct plan p;
+	struct plan_move mv[2] = { { S_NIGHTLY, 0, 100 }, { S_API, 0, 25 } };
+	struct executor_progress pr;
+	memset(&p, 0, sizeof p);
+	snprintf(p.id, sizeof p.id, "p-two");
+	p.moves = mv;
+	p.n_moves = 2;
+	f->r.refuse[0] = S_NIGHTLY + 1;
+	run(f, &p, &pr);
+	assert_false(pr.ok);
+	assert_int_equal(pr.done, 0);
+	assert_int_equal(f->r.w[0][S_API], 0);
+	assert_int_equal(f->r.w[1][S_API], 0);	/* never tried */
+	assert_int_equal(count_lines(f, "\"type\":\"intent\""), 2);
+	assert_int_equal(count_lines(f, "\"result\":\"skipped\""), 1);
+	char path[128];
+	snprintf(path, sizeof path, "%s/r1.journal.jsonl", f->dir);
+	struct journal_intent *open = NULL;
+	size_t n_open = 9;
+	struct co_error err;
+	assert_int_equal(journal_open_intents(path, &open, &n_open, &err), 0);
+	assert_int_equal(n_open, 0);
+	journal_intents_free(open, n_open);
+}
+
 static void test_rollback_best_effort(void **state)
 {
 	struct fx *f = *state;
@@ -327,6 +358,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(rollback_is_one_batch_per_instance_after_every_intent,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(rollback_batch_names_an_unreachable_instance_once,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(move_stops_at_a_failed_service_and_closes_the_rest_as_skipped,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(rollback_retries_singly_where_an_instance_refused_one_service,
 						setup, teardown),
