@@ -20,6 +20,12 @@ static void on_report(const char *line, void *ctx)
 	fprintf(stderr, "%s\n", line);
 }
 
+/* Once the screen is up, stderr would write over it. */
+static void on_report_quiet(const char *line, void *ctx)
+{
+	console_notice_add(ctx, line);
+}
+
 /* The config: the local file, or with --engine the engine's own. */
 static struct config *load_config(const char *path, const struct engine_where *where)
 {
@@ -82,6 +88,7 @@ static int run_screen(struct console *c, struct theme *theme)
 	set_escdelay(25);
 	timeout(100);
 	theme_apply(theme);
+	c->want.report = on_report_quiet;
 	int rc = screen_loop(c);
 	endwin();
 	return rc;
@@ -102,11 +109,6 @@ static const char *stop_reason(int rc)
 int console_run(const char *config_path, const char *theme_name, bool watch,
 		const struct engine_where *where)
 {
-	/* Without a terminal getch never waits, and the loop would spin. */
-	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-		fprintf(stderr, "cutover: the console needs a terminal; 'cutover status' is for scripts\n");
-		return EXIT_USAGE;
-	}
 	struct config *cfg = load_config(config_path, where);
 	if (!cfg)
 		return where->url ? EXIT_FAILED : EXIT_USAGE;
@@ -115,6 +117,12 @@ int console_run(const char *config_path, const char *theme_name, bool watch,
 	const char *tn = theme_name && *theme_name ? theme_name : cfg->theme;
 	if (theme_load(&theme, tn, &err)) {
 		fprintf(stderr, "cutover: %s\n", err.msg);
+		config_free(cfg);
+		return EXIT_USAGE;
+	}
+	/* Without a terminal getch never waits, and the loop would spin. */
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "cutover: the console needs a terminal; 'cutover status' is for scripts\n");
 		config_free(cfg);
 		return EXIT_USAGE;
 	}

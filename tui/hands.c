@@ -5,6 +5,7 @@
  * what links the screen (the frame benchmark). */
 #include "console.h"
 
+#include <curses.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,15 +70,15 @@ static bool switch_source(struct console *c)
 {
 	struct co_error err;
 	c->want.why_readonly[0] = '\0';
+	/* From standalone only something better; a stopped engine may leave
+	 * nothing better, and then standalone is what there is. */
+	c->want.better_only = !strcmp(c->src->ops->name, "standalone");
 	struct source *s = source_open(c->cfg, &c->want, &err);
 	if (!s)
 		return false;
-	if (!strcmp(s->ops->name, c->src->ops->name) && !strcmp(s->ops->name, "standalone")) {
-		source_close(s, NULL);	/* nothing better yet */
-		return false;
-	}
 	source_close(c->src, "the console switched to another source");
 	c->src = s;
+	clearok(curscr, TRUE);	/* whatever the switch printed goes */
 	c->model = s->model;
 	snapshot_done(&c->snap);
 	memset(&c->snap, 0, sizeof c->snap);
@@ -113,7 +114,7 @@ bool console_follow_source(struct console *c)
 	if (was != !c->readonly) {
 		keys_init(c->readonly);
 		if (!c->readonly)
-			console_flash(c, "this console holds the lever now and can act");
+			console_flash(c, "the lever is free: this console holds it now and can act");
 	}
 	changed |= events_poll(c);
 	return changed;

@@ -26,6 +26,10 @@ struct source *source_open(const struct config *cfg, struct source_want *w,
 		if (strcmp(err->msg, "busy") != 0)
 			snprintf(w->why_readonly, sizeof w->why_readonly, "read-only: %s", err->msg);
 	}
+	if (w->better_only) {
+		co_error_set(err, "no engine yet");
+		return NULL;
+	}
 	return source_standalone_open(cfg, err);
 }
 

@@ -65,6 +65,7 @@ struct source_want {
 	void (*report)(const char *line, void *ctx);	/* lines before the screen */
 	void *report_ctx;
 	char why_readonly[512];		/* out: why a console could not act */
+	bool better_only;		/* no standalone: only an engine or hosting */
 };
 
 /* The best source now: an engine that answers, else (console) one hosted

@@ -135,14 +135,14 @@ if command -v flock >/dev/null 2>&1; then
 	# The holder lets go: the console takes the lock and can act, with
 	# no restart.
 	kill "$flockpid" 2>/dev/null; wait "$flockpid" 2>/dev/null
-	check "a released lock is taken by the read-only console" wait_for "lock: mine"
+	check "a released lock is taken by the read-only console" wait_for "lever: mine"
 	check "which says so" wait_for "this console holds it now and can act"
 	check "and shows [RW]" wait_for "\[RW\]"
 	T send-keys G
 	check "G now opens the confirm modal" wait_for "Move 1 service"
 	T send-keys Escape
 	check "Esc cancels it" wait_for "cancelled: nothing changed"
-	check "the lock file names this console now" grep -q '"command":"cutover (console)"' "$dir/state/tui-r1.lock"
+	check "the lock file names this console now" grep -q '"command":"cutover (console, hosting the engine)"' "$dir/state/tui-r1.lock"
 	T send-keys q
 	check "q exits after taking the lock" exited_with 0
 	rm -f "$dir/state/tui-r1.lock"
