@@ -18,6 +18,9 @@ struct api;
 struct engine_opts;
 int api_start(struct engine *e, const struct engine_opts *o, struct api **out, struct co_error *err);
 const char *api_socket_path(const struct api *a);	/* "" when none */
+/* What can be refused before anything starts: --listen without tokens, a
+ * TLS pair half given, beyond loopback without TLS. */
+int api_check_opts(const struct engine_opts *o, struct co_error *err);
 void api_stop(struct api *a);	/* NULL: no-op */
 
 #endif

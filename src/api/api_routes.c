@@ -257,16 +257,34 @@ static int apply_body(const struct request *rq, bool *force, char *reason, size_
 
 static enum MHD_Result method_not_allowed(struct MHD_Connection *c, const char *allow)
 {
+	cJSON *o = cJSON_CreateObject();
 	char msg[96];
 	snprintf(msg, sizeof msg, "method not allowed here; allowed: %s", allow);
-	return api_error(c, 405, msg);
+	cJSON_AddStringToObject(o, "error", msg);
+	cJSON_AddNumberToObject(o, "code", 405);
+	char *text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (!text)
+		return MHD_NO;
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	enum MHD_Result res = MHD_queue_response(c, 405, r);
+	MHD_destroy_response(r);
+	return res;
 }
 
 enum MHD_Result api_route(struct listener *l, struct MHD_Connection *c, const char *url,
 			  const char *method, struct request *rq, const struct engine_actor *who)
 {
 	struct api *a = l->api;
-	bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
+	/* HEAD is GET without the body; libmicrohttpd leaves the body out. */
+	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	bool post = strcmp(method, "POST") == 0;
 	if (strcmp(url, "/v1/status") == 0)
 		return get ? get_status(a, c) : method_not_allowed(c, "GET");
 	if (strcmp(url, "/v1/config") == 0)

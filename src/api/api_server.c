@@ -204,19 +204,35 @@ static char *read_pem(const char *path, struct co_error *err)
 	return buf;
 }
 
-static int start_tcp(struct api *a, const struct engine_opts *o, struct co_error *err)
+int api_check_opts(const struct engine_opts *o, struct co_error *err)
 {
+	if (!o->listen)
+		return 0;
 	if (!o->tokens_path) {
 		co_error_set(err, "--listen needs --tokens FILE: the TCP API never runs without tokens");
 		return -1;
 	}
-	if (tokens_load(o->tokens_path, &a->tokens, err) < 0)
-		return -1;
 	bool tls = o->tls_cert || o->tls_key;
 	if (tls && (!o->tls_cert || !o->tls_key)) {
 		co_error_set(err, "--tls-cert and --tls-key go together");
 		return -1;
 	}
+	bool loopback = false;
+	if (engine_sock_resolve(o->listen, &loopback, err) < 0)
+		return -1;
+	if (!tls && !loopback && !o->insecure_plaintext) {
+		co_error_set(err, "refusing to listen on %s without TLS: tokens would cross the network "
+			     "in clear text (give --tls-cert and --tls-key, or --insecure-plaintext)", o->listen);
+		return -1;
+	}
+	return 0;
+}
+
+static int start_tcp(struct api *a, const struct engine_opts *o, struct co_error *err)
+{
+	if (api_check_opts(o, err) < 0 || tokens_load(o->tokens_path, &a->tokens, err) < 0)
+		return -1;
+	bool tls = o->tls_cert || o->tls_key;
 	if (tls && (!(a->cert = read_pem(o->tls_cert, err)) || !(a->key = read_pem(o->tls_key, err))))
 		return -1;
 	bool loopback = false;

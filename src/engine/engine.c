@@ -155,6 +155,8 @@ static int take_lock(struct engine *e, struct lock_owner *holder, struct co_erro
 int engine_start(const struct config *cfg, const struct engine_opts *o, struct engine **out,
 		 struct lock_owner *holder, struct co_error *err)
 {
+	if (api_check_opts(o, err) < 0)
+		return ENGINE_FAILED;	/* before the lock, the journal, a probe */
 	struct engine *e = calloc(1, sizeof *e);
 	struct lock_owner scratch;
 	if (!e) {

@@ -105,6 +105,22 @@ static bool is_loopback(const struct sockaddr *sa)
 	return false;
 }
 
+int engine_sock_resolve(const char *hostport, bool *loopback, struct co_error *err)
+{
+	char host[256], port[16];
+	if (split(hostport, host, sizeof host, port, sizeof port, err) < 0)
+		return -1;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *res = NULL;
+	int gai = getaddrinfo(host, port, &hints, &res);
+	if (gai) {
+		co_error_set(err, "--listen '%s': %s", hostport, gai_strerror(gai));
+		return -1;
+	}
+	*loopback = is_loopback(res->ai_addr);
+	freeaddrinfo(res);
+	return 0;
+}
+
 int engine_sock_listen_tcp(const char *hostport, bool *loopback, struct co_error *err)
 {
 	char host[256], port[16];

@@ -15,6 +15,8 @@ int engine_sock_listen_unix(const struct config *cfg, const char *path, char *ou
 			    struct co_error *err);
 /* "HOST:PORT" or "[V6]:PORT"; *loopback says whether every address bound
  * is a loopback one. */
+/* The same address checks without binding: refused before anything starts. */
+int engine_sock_resolve(const char *hostport, bool *loopback, struct co_error *err);
 int engine_sock_listen_tcp(const char *hostport, bool *loopback, struct co_error *err);
 
 #endif
