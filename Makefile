@@ -87,8 +87,9 @@ check: deps
 
 check-asan:
 	$(MAKE) BUILD=build/asan SAN=asan OPT="-O1 -g" test
-	$(MAKE) BUILD=build/tsan SAN=tsan OPT="-O1 -g" build/tsan/tests/test_model
-	@echo "ThreadSanitizer: test_model"; TSAN_OPTIONS=halt_on_error=1 build/tsan/tests/test_model >/dev/null
+	$(MAKE) BUILD=build/tsan SAN=tsan OPT="-O1 -g" build/tsan/tests/test_model build/tsan/tests/test_hub
+	@echo "ThreadSanitizer: test_model test_hub"; TSAN_OPTIONS=halt_on_error=1 build/tsan/tests/test_model >/dev/null && \
+		TSAN_OPTIONS=halt_on_error=1 build/tsan/tests/test_hub >/dev/null
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
