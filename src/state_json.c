@@ -208,6 +208,15 @@ static int side_from_json(const cJSON *o, struct side_stats *s)
 		for (const cJSON *e = sp->child; e && s->n_spark < SPARK_LEN; e = e->next)
 			s->spark[s->n_spark++] = cJSON_IsNumber(e) ? (float)e->valuedouble : -1.0f;
 	}
+	/* A delta's new points: appended, the oldest going when it is full. */
+	const cJSON *add = cJSON_GetObjectItemCaseSensitive(o, "spark_add");
+	for (const cJSON *e = cJSON_IsArray(add) ? add->child : NULL; e; e = e->next) {
+		if (s->n_spark == SPARK_LEN) {
+			memmove(s->spark, s->spark + 1, (SPARK_LEN - 1) * sizeof s->spark[0]);
+			s->n_spark--;
+		}
+		s->spark[s->n_spark++] = cJSON_IsNumber(e) ? (float)e->valuedouble : -1.0f;
+	}
 	return 0;
 }
 

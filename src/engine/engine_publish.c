@@ -108,6 +108,27 @@ struct delta_ctx {
 	struct snapshot cur;
 };
 
+/* A delta carries only the sparkline points that are new since the last
+ * one ("spark_add"), not all sixty a side: at ten thousand services the
+ * whole lines were most of every delta's bytes. */
+static void spark_delta(cJSON *svc, const struct service_state *prev, const struct service_state *cur)
+{
+	static const char *names[2] = { "blue", "green" };
+	for (int s = 0; s < 2; s++) {
+		cJSON *side = cJSON_GetObjectItemCaseSensitive(svc, names[s]);
+		const struct side_stats *a = &prev->side[s], *b = &cur->side[s];
+		if (!side || b->probes < a->probes)
+			continue;	/* a reset: the whole line stays */
+		uint64_t k = b->probes - a->probes;
+		int n = k < (uint64_t)b->n_spark ? (int)k : b->n_spark;
+		cJSON_DeleteItemFromObjectCaseSensitive(side, "spark");
+		cJSON *add = cJSON_AddArrayToObject(side, "spark_add");
+		for (int i = b->n_spark - n; i < b->n_spark; i++)
+			cJSON_AddItemToArray(add, cJSON_CreateNumber(b->spark[i] < 0 ? -1
+							: (double)(int)(b->spark[i] * 10.0f + 0.5f) / 10.0));
+	}
+}
+
 static bool progress_changed(const struct executor_progress *a, const struct executor_progress *b)
 {
 	return a->plan_seq != b->plan_seq || a->done != b->done || a->finished != b->finished ||
@@ -143,8 +164,12 @@ static void delta_locked(void *arg)
 	for (size_t i = 0; i < d->cur.n; i++) {
 		bool same = e->prev.svc && e->prev.n == d->cur.n &&
 			    memcmp(&e->prev.svc[i], &d->cur.svc[i], sizeof d->cur.svc[i]) == 0;
-		if (!same)
-			cJSON_AddItemToArray(arr, state_service_json(&d->cur, i, true));
+		if (same)
+			continue;
+		cJSON *svc = state_service_json(&d->cur, i, true);
+		if (e->prev.svc && e->prev.n == d->cur.n)
+			spark_delta(svc, &e->prev.svc[i], &d->cur.svc[i]);
+		cJSON_AddItemToArray(arr, svc);
 	}
 	add_common(e, o, &d->cur, 0);
 	cJSON_DeleteItemFromObjectCaseSensitive(o, "lever");	/* per client: sent apart */
