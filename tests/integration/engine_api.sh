@@ -435,7 +435,12 @@ echo "# measured: normal client: $(cat "$dir/gaps.out")"
 rate=$(sed -n 's/.*bytes_per_s=\([0-9]*\).*/\1/p' "$dir/gaps.out")
 echo "# measured: the stream ran at ${rate:-?} B/s: 4 MiB of backlog after ~$(( 4194304 / (${rate:-1} + 1) )) s of not reading (held ${SLOW_HOLD} s)"
 check "the slow client was dropped with a last 'drop' event, within 60 s ($(tail -1 "$dir/slow.out"))" test $slowrc -eq 0
-check "the engine's RSS stays bounded (peak ${rssmax} kB <= before ${rss0} kB + 64 MiB)" test "$rssmax" -le $((rss0 + 65536))
+# AddressSanitizer keeps freed memory in quarantine (256 MiB by default),
+# so RSS says nothing about a backlog there; the drop above still does.
+case $BUILD in
+*asan*) echo "# RSS bound not judged under AddressSanitizer (its quarantine holds freed memory)" ;;
+*) check "the engine's RSS stays bounded (peak ${rssmax} kB <= before ${rss0} kB + 64 MiB)" test "$rssmax" -le $((rss0 + 65536)) ;;
+esac
 maxgap=$(sed -n 's/.*max_gap_ms=\([0-9]*\).*/\1/p' "$dir/gaps.out")
 ndeltas=$(sed -n 's/.*deltas=\([0-9]*\).*/\1/p' "$dir/gaps.out")
 # Deltas come every 250 ms; 2 s leaves room for a loaded 2-core CI
