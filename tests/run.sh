@@ -23,17 +23,19 @@ count() {	# adds the "N passed, N failed" / cmocka totals found in $log
 run_suite() {	# name, command...
 	name=$1; shift
 	case "$name" in *"${ONLY:-}"*) ;; *) return ;; esac
+	t0=$(date +%s)
 	"$@" >"$log" 2>&1
 	rc=$?
+	secs=$(( $(date +%s) - t0 ))
 	count
 	if [ $rc -ne 0 ]; then
 		cat "$log"
-		echo "FAILED: $name (exit $rc)"
+		echo "FAILED: $name (exit $rc) ${secs}s"
 		failed_suites="$failed_suites $name"
 		# A crash before the summary still counts as one failure.
 		grep -q 'FAILED  \]\|[0-9]* passed, [1-9]' "$log" || fail=$((fail + 1))
 	else
-		echo "ok: $name ($(tail -1 "$log"))"
+		echo "ok: $name ($(tail -1 "$log")) ${secs}s"
 	fi
 }
 
