@@ -167,6 +167,17 @@ int engine_cli_view(struct engine_link *l, const struct config *cfg, struct rout
 	return rc;
 }
 
+void engine_cli_plan_router(const cJSON *plan, const struct config *cfg, struct snapshot *snap)
+{
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(plan, "router");
+	const cJSON *up = cJSON_GetObjectItemCaseSensitive(r, "up");
+	const cJSON *total = cJSON_GetObjectItemCaseSensitive(r, "total");
+	snap->cfg = cfg;
+	snap->router_known = cJSON_IsNumber(up) && cJSON_IsNumber(total);
+	snap->routers_up = snap->router_known ? (int)up->valuedouble : 0;
+	snap->routers_total = snap->router_known ? (int)total->valuedouble : 0;
+}
+
 int engine_cli_plan_make(struct engine_link *l, const struct plan_request *rq, cJSON **plan,
 			 struct co_error *err)
 {

@@ -57,6 +57,9 @@ int engine_cli_view(struct engine_link *l, const struct config *cfg, struct rout
 		    struct co_error *err);
 
 /* POST /v1/plans: the plan as the engine made it (201), the caller's. */
+/* The plan answer's fleet reach ("router": {"up", "total"}) into snap,
+ * with cfg: all the plan report needs of a snapshot. */
+void engine_cli_plan_router(const cJSON *plan, const struct config *cfg, struct snapshot *snap);
 int engine_cli_plan_make(struct engine_link *l, const struct plan_request *rq, cJSON **plan,
 			 struct co_error *err);
 

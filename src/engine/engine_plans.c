@@ -98,6 +98,24 @@ static int request_copy(struct plan_request *dst, const struct plan_request *src
 	return 0;
 }
 
+/* How many router instances the plan was made against, as the poller last
+ * read them: a rollback vouches for the whole fleet and must say so. */
+static void add_router(struct engine *e, cJSON *o)
+{
+	pthread_mutex_lock(&e->m.lock);
+	bool known = e->m.router_known;
+	int up = e->m.routers_up, total = e->m.routers_total;
+	pthread_mutex_unlock(&e->m.lock);
+	cJSON *r = cJSON_AddObjectToObject(o, "router");
+	if (known) {
+		cJSON_AddNumberToObject(r, "up", up);
+		cJSON_AddNumberToObject(r, "total", total);
+	} else {
+		cJSON_AddNullToObject(r, "up");
+		cJSON_AddNullToObject(r, "total");
+	}
+}
+
 /* Keeps the plan (ownership passes) and answers it. Caller holds e->lock. */
 static cJSON *keep_locked(struct engine *e, const struct plan_request *rq, struct plan *p,
 			  const char *actor)
@@ -118,6 +136,7 @@ static cJSON *keep_locked(struct engine *e, const struct plan_request *rq, struc
 	cJSON *o = plan_json(&slot->plan, e->cfg);
 	cJSON_AddStringToObject(o, "state", "planned");
 	cJSON_AddBoolToObject(o, "force", rq->force);
+	add_router(e, o);
 	return o;
 }
 
@@ -156,19 +175,34 @@ static struct engine_plan *find_locked(struct engine *e, const char *id)
 	return NULL;
 }
 
-/* The same moves and the same gate levels: what was confirmed still holds.
- * Gate details carry live figures, so only their levels are compared. */
-static bool same_inputs(const struct plan *a, const struct plan *b)
+static bool blocks(const struct plan *p, const struct gate_result *g)
 {
-	if (a->n_moves != b->n_moves || a->n_gates != b->n_gates || a->n_blockers != b->n_blockers)
+	for (size_t i = 0; i < p->n_gates; i++)
+		if (p->gates[i].level == GATE_BLOCK && p->gates[i].service == g->service &&
+		    strcmp(p->gates[i].name, g->name) == 0)
+			return true;
+	return false;
+}
+
+/* What was confirmed still holds: the same moves (a weight that moved
+ * changes one), and the same gates blocking (a verdict turned to fail).
+ * A gate going between pass and warn on noise, or a figure in its words,
+ * is no reason to confirm again; and a forced plan was confirmed over its
+ * blockers, so only its moves count. */
+static bool same_inputs(const struct plan *a, const struct plan *b, bool forced)
+{
+	if (a->n_moves != b->n_moves)
 		return false;
 	for (size_t i = 0; i < a->n_moves; i++)
 		if (a->moves[i].service != b->moves[i].service || a->moves[i].from != b->moves[i].from ||
 		    a->moves[i].to != b->moves[i].to)
 			return false;
-	for (size_t i = 0; i < a->n_gates; i++)
-		if (a->gates[i].service != b->gates[i].service || a->gates[i].level != b->gates[i].level ||
-		    strcmp(a->gates[i].name, b->gates[i].name) != 0)
+	if (forced)
+		return true;
+	if (a->n_blockers != b->n_blockers)
+		return false;
+	for (size_t i = 0; i < b->n_gates; i++)
+		if (b->gates[i].level == GATE_BLOCK && !blocks(a, &b->gates[i]))
 			return false;
 	return true;
 }
@@ -193,7 +227,7 @@ static int recheck(struct engine *e, const char *id, const struct engine_actor *
 	actor_text(who, now->actor, sizeof now->actor);
 	pthread_mutex_lock(&e->lock);
 	struct engine_plan *ep = find_locked(e, id);
-	if (ep && same_inputs(&ep->plan, now)) {
+	if (ep && same_inputs(&ep->plan, now, rq->force)) {
 		pthread_mutex_unlock(&e->lock);
 		return 0;
 	}

@@ -110,7 +110,9 @@ struct hub_client *hub_attach_locked(struct hub *h, uint64_t id, const char *fir
 	c->id = id;
 	c->wake = wakefn;
 	c->wake_ctx = wake_ctx;
-	c->limit = len + h->max_backlog;
+	/* The first event (a snapshot of a large fleet: 7 MB at ten thousand
+	 * services) is read while deltas come in: room for it twice over. */
+	c->limit = 2 * len + h->max_backlog;
 	if (len && !put(c, first, len)) {
 		pthread_mutex_destroy(&c->lock);
 		free(c);

@@ -83,7 +83,7 @@ check "four screens attached cost one prober's probes ($rate/s, one engine makes
 
 curl -s "http://127.0.0.1:$port/_sim/set?svc=api&side=green&mode=reset" >/dev/null
 check "a failing green shows on every screen" on_all "api .*G:DN" 1 2 3
-curl -s "http://127.0.0.1:$port/_sim/set?svc=api&side=green&mode=normal" >/dev/null
+curl -s "http://127.0.0.1:$port/_sim/set?svc=api&side=green&mode=ok" >/dev/null
 
 "$BIN" move web --to green --weight 25 --yes -c "$dir/c.json" >"$dir/move.out" 2>&1
 rc=$?
