@@ -3,7 +3,8 @@
  *
  * Usage:
  *   frame [--services N] [--frames F] [--size COLSxLINES] [--watch]
- *         [--sort name|group|dp95|verdict|weight] [--changes K] [--name LABEL]
+ *         [--sort name|group|dp95|verdict|weight] [--changes K] [--put]
+ *         [--name LABEL]
  *
  * Builds a config in memory of N services (default 10,000) in groups of
  * 100, a tenth of them jobs, and fills the model through its public setters
@@ -23,6 +24,9 @@
  * one side, as the prober thread would publish them between two frames:
  * 10,000 services x 2 sides every 2 s is 1,000 per 100 ms loop turn.
  * --changes 0 measures a redraw with nothing new (the clock tick).
+ * --put publishes them as a console attached to an engine receives them:
+ * each changed service's whole state through model_put(), as the event
+ * stream's follower (src/client/engine_follow.c) does for a delta.
  *
  * Prints one line of key=value pairs: name services size frames
  * snapshot_ms rebuild_ms draw_ms (medians of each part) median_ms p99_ms
@@ -32,6 +36,7 @@
 #include <getopt.h>
 #include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +54,7 @@ struct frame_opts {
 	bool watch;
 	enum sort_key sort;
 	int changes;
+	bool put;
 	const char *name;
 };
 
@@ -170,6 +176,21 @@ static void churn(struct model *m, const struct config *cfg, int k)
 	}
 }
 
+/* The same, as the follower applies a delta: read the service's state, take
+ * the new figures into it, put the whole of it back. */
+static void churn_put(struct model *m, const struct config *cfg, int k)
+{
+	for (int j = 0; j < k; j++) {
+		size_t i = (size_t)(rnd() * (double)cfg->n_services);
+		struct service_state st;
+		pthread_mutex_lock(&m->lock);
+		st = m->svc[i];
+		pthread_mutex_unlock(&m->lock);
+		side_fill(&st.side[rnd() < 0.5 ? SIDE_BLUE : SIDE_GREEN], 2 + 38 * rnd(), false);
+		model_put(m, i, &st);
+	}
+}
+
 static int by_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -188,10 +209,11 @@ static int parse(int argc, char **argv, struct frame_opts *o)
 		{ "services", required_argument, NULL, 'n' }, { "frames", required_argument, NULL, 'f' },
 		{ "size", required_argument, NULL, 's' },     { "watch", no_argument, NULL, 'w' },
 		{ "sort", required_argument, NULL, 'o' },     { "changes", required_argument, NULL, 'k' },
-		{ "name", required_argument, NULL, 'l' },     { NULL, 0, NULL, 0 },
+		{ "name", required_argument, NULL, 'l' },     { "put", no_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const sorts[SORT_COUNT] = { "name", "group", "dp95", "verdict", "weight" };
-	*o = (struct frame_opts){ 10000, 300, 200, 60, false, SORT_NAME, 1000, "frame" };
+	*o = (struct frame_opts){ 10000, 300, 200, 60, false, SORT_NAME, 1000, false, "frame" };
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
@@ -213,6 +235,7 @@ static int parse(int argc, char **argv, struct frame_opts *o)
 		}
 		case 'k': o->changes = atoi(optarg); break;
 		case 'l': o->name = optarg; break;
+		case 'p': o->put = true; break;
 		default: return -1;
 		}
 	}
@@ -224,7 +247,8 @@ int main(int argc, char **argv)
 	struct frame_opts o;
 	if (parse(argc, argv, &o)) {
 		fprintf(stderr, "usage: frame [--services N] [--frames F] [--size COLSxLINES] [--watch]\n"
-				"             [--sort name|group|dp95|verdict|weight] [--changes K] [--name LABEL]\n");
+				"             [--sort name|group|dp95|verdict|weight] [--changes K] [--put]\n"
+				"             [--name LABEL]\n");
 		return 2;
 	}
 	setlocale(LC_ALL, "");
@@ -277,7 +301,10 @@ int main(int argc, char **argv)
 
 	int warm = 10;
 	for (int f = -warm; f < o.frames; f++) {
-		churn(&m, cfg, o.changes);
+		if (o.put)
+			churn_put(&m, cfg, o.changes);
+		else
+			churn(&m, cfg, o.changes);
 		double t0 = now_ms();
 		double t1 = t0, t2 = t0;
 		if (model_snapshot(&m, &c.snap) == 1) {

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.." || exit 2
 BUILD=${BUILD:-build}
 SIM=${SIM:-$BUILD/cutover-sim}
 export BUILD SIM
-benches=${BENCH:-probe frame watch rollback}
+benches=${BENCH:-probe frame watch rollback engine}
 broken=""
 for b in $benches; do
 	if [ ! -f "tests/bench/$b.sh" ]; then
