@@ -67,6 +67,7 @@ struct engine_actor {
 	char kind[16];		/* "console", "cli", "api" */
 	uint64_t client;	/* the event stream (or in-process client) it holds */
 	bool may_operate;
+	bool by_token;		/* a TCP client: the journal's actor is the token's NAME alone */
 };
 
 /* Answers as the API does: an HTTP status and a JSON body (*out, owned by

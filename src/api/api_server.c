@@ -67,6 +67,7 @@ static int tcp_actor(struct api *a, struct MHD_Connection *c, const char *method
 	}
 	snprintf(who->name, sizeof who->name, "%s", name);
 	who->may_operate = role == ROLE_OPERATE;
+	who->by_token = true;
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 && !who->may_operate) {
 		*res = api_error(c, 403, "a watch token may read but not act");
 		return 403;

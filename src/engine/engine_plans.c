@@ -142,7 +142,7 @@ static cJSON *keep_locked(struct engine *e, const struct plan_request *rq, struc
 
 static void actor_text(const struct engine_actor *who, char *out, size_t cap)
 {
-	if (who->kind[0])
+	if (who->kind[0] && !who->by_token)
 		snprintf(out, cap, "%s (%s)", who->name, who->kind);
 	else
 		snprintf(out, cap, "%s", who->name);

@@ -299,7 +299,7 @@ check "no token: /metrics over TCP answers 401" is_tcp 401 GET /metrics
 check "operate token reads: 200" is_tcp 200 GET /v1/status -H "Authorization: Bearer $TOK_O"
 check "operate token on POST /v1/plans: 201" is_tcp 201 POST /v1/plans -H "Authorization: Bearer $TOK_O" \
 	--data '{"targets":["b"],"to":"green","weight":1}'
-check "and the plan names the token's NAME as its actor" body_py "d['actor'].startswith('ops')"
+check "and the plan's actor is the token's NAME alone" body_py "d['actor'] == 'ops'"
 cp "$dir/tokens" "$dir/tokens644"; chmod 644 "$dir/tokens644"
 expect_out "a tokens file with mode 0644: serve exits 2 naming the file and 0644" 2 \
 	"$dir/tokens644.*0644" timeout 10 "$BIN" serve -c "$dir/c.json" --listen "127.0.0.1:$PLAINP" --tokens "$dir/tokens644"
