@@ -61,3 +61,22 @@ int source_request(const struct config *cfg, const size_t *svc, size_t n, enum m
 	}
 	return 0;
 }
+
+int source_refused(int code, const cJSON *o, struct co_error *err)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "error");
+	if (code > 0)	/* <= 0: err already says why the engine was not reached */
+		co_error_set(err, "%s", cJSON_IsString(m) ? m->valuestring : "the engine refused");
+	return -1;
+}
+
+int source_apply_answer(int code, const cJSON *o, const struct config *cfg, struct plan *fresh,
+			struct co_error *err)
+{
+	const cJSON *np = cJSON_GetObjectItemCaseSensitive(o, "plan");
+	if (code == 202)
+		return 0;
+	if (code == 409 && np)
+		return plan_from_json(np, cfg, fresh, err) == 0 ? 1 : -1;
+	return source_refused(code, o, err);
+}

@@ -80,6 +80,12 @@ struct source *source_engine_open(const struct config *cfg, struct engine_link *
 				  struct co_error *err);
 struct source *source_standalone_open(const struct config *cfg, struct co_error *err);
 
+/* An engine's answer that is not a success, into err: its "error". -1. */
+int source_refused(int code, const cJSON *o, struct co_error *err);
+/* An apply's answer as the apply op returns it: 0, 1 (fresh filled), -1. */
+int source_apply_answer(int code, const cJSON *o, const struct config *cfg, struct plan *fresh,
+			struct co_error *err);
+
 /* For plans: the service indices as names, the way a request names them. */
 int source_request(const struct config *cfg, const size_t *svc, size_t n, enum move_goal goal,
 		   bool rollback, struct plan_request *out);

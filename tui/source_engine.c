@@ -45,14 +45,6 @@ static bool journal_engine(struct source *s, char *line, size_t cap)
 	return engine_follow_journal(r->follow, &r->journal_cursor, line, cap);
 }
 
-static int error_of(int code, cJSON *o, struct co_error *err)
-{
-	const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "error");
-	if (code > 0)
-		co_error_set(err, "%s", cJSON_IsString(m) ? m->valuestring : "the engine refused");
-	return -1;
-}
-
 static int plan_engine(struct source *s, const struct plan_request *rq, struct plan *out,
 		       struct co_error *err)
 {
@@ -60,7 +52,7 @@ static int plan_engine(struct source *s, const struct plan_request *rq, struct p
 	cJSON *body = plan_request_json(rq), *o = NULL;
 	int code = engine_link_call(r->link, "POST", "/v1/plans", body, &o, err);
 	cJSON_Delete(body);
-	int rc = code == 201 ? plan_from_json(o, s->cfg, out, err) : error_of(code, o, err);
+	int rc = code == 201 ? plan_from_json(o, s->cfg, out, err) : source_refused(code, o, err);
 	cJSON_Delete(o);
 	return rc;
 }
@@ -78,9 +70,7 @@ static int apply_engine(struct source *s, const struct plan *p, bool force, cons
 	}
 	int code = engine_link_call(r->link, "POST", path, body, &o, err);
 	cJSON_Delete(body);
-	const cJSON *np = cJSON_GetObjectItemCaseSensitive(o, "plan");
-	int rc = code == 202 ? 0 : code == 409 && np ? (plan_from_json(np, s->cfg, fresh, err) == 0 ? 1 : -1)
-						   : error_of(code, o, err);
+	int rc = source_apply_answer(code, o, s->cfg, fresh, err);
 	cJSON_Delete(o);
 	return rc;
 }
@@ -92,7 +82,7 @@ static int take_engine(struct source *s, struct co_error *err)
 	cJSON_AddBoolToObject(body, "take", true);
 	int code = engine_link_call(r->link, "POST", "/v1/lever", body, &o, err);
 	cJSON_Delete(body);
-	int rc = code == 200 ? 0 : error_of(code, o, err);
+	int rc = code == 200 ? 0 : source_refused(code, o, err);
 	cJSON_Delete(o);
 	return rc;
 }

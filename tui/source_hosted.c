@@ -32,20 +32,13 @@ static void poll_hosted(struct source *s, struct source_view *v)
 	v->notice_seq = h->notice_seq;
 }
 
-static int error_of(cJSON *o, struct co_error *err)
-{
-	const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "error");
-	co_error_set(err, "%s", cJSON_IsString(m) ? m->valuestring : "the engine refused");
-	return -1;
-}
-
 static int plan_hosted(struct source *s, const struct plan_request *rq, struct plan *out,
 		       struct co_error *err)
 {
 	struct hosted *h = (struct hosted *)s;
 	cJSON *o = NULL;
 	int code = engine_plan_make(h->e, rq, &h->who, &o);
-	int rc = code == 201 ? plan_from_json(o, s->cfg, out, err) : error_of(o, err);
+	int rc = code == 201 ? plan_from_json(o, s->cfg, out, err) : source_refused(code, o, err);
 	cJSON_Delete(o);
 	return rc;
 }
@@ -56,9 +49,7 @@ static int apply_hosted(struct source *s, const struct plan *p, bool force, cons
 	struct hosted *h = (struct hosted *)s;
 	cJSON *o = NULL;
 	int code = engine_plan_apply(h->e, p->id, &h->who, force, reason, &o);
-	const cJSON *np = cJSON_GetObjectItemCaseSensitive(o, "plan");
-	int rc = code == 202 ? 0 : code == 409 && np ? (plan_from_json(np, s->cfg, fresh, err) == 0 ? 1 : -1)
-						   : error_of(o, err);
+	int rc = source_apply_answer(code, o, s->cfg, fresh, err);
 	cJSON_Delete(o);
 	return rc;
 }

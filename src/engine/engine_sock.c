@@ -105,17 +105,26 @@ static bool is_loopback(const struct sockaddr *sa)
 	return false;
 }
 
-int engine_sock_resolve(const char *hostport, bool *loopback, struct co_error *err)
+/* HOST:PORT to addresses; the caller frees *res. */
+static int lookup(const char *hostport, struct addrinfo **res, struct co_error *err)
 {
 	char host[256], port[16];
 	if (split(hostport, host, sizeof host, port, sizeof port, err) < 0)
 		return -1;
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *res = NULL;
-	int gai = getaddrinfo(host, port, &hints, &res);
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+	int gai = getaddrinfo(host, port, &hints, res);
 	if (gai) {
 		co_error_set(err, "--listen '%s': %s", hostport, gai_strerror(gai));
 		return -1;
 	}
+	return 0;
+}
+
+int engine_sock_resolve(const char *hostport, bool *loopback, struct co_error *err)
+{
+	struct addrinfo *res = NULL;
+	if (lookup(hostport, &res, err) < 0)
+		return -1;
 	*loopback = is_loopback(res->ai_addr);
 	freeaddrinfo(res);
 	return 0;
@@ -123,15 +132,9 @@ int engine_sock_resolve(const char *hostport, bool *loopback, struct co_error *e
 
 int engine_sock_listen_tcp(const char *hostport, bool *loopback, struct co_error *err)
 {
-	char host[256], port[16];
-	if (split(hostport, host, sizeof host, port, sizeof port, err) < 0)
+	struct addrinfo *res = NULL;
+	if (lookup(hostport, &res, err) < 0)
 		return -1;
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *res = NULL;
-	int gai = getaddrinfo(host, port, &hints, &res);
-	if (gai) {
-		co_error_set(err, "--listen '%s': %s", hostport, gai_strerror(gai));
-		return -1;
-	}
 	int fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	int one = 1;
 	if (fd >= 0)
