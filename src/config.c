@@ -13,7 +13,8 @@
 
 static const char *const top_keys[] = {
 	"release", "blue", "green", "router", "probe", "gates", "steps",
-	"state_dir", "theme", "services", "engine", NULL
+	"state_dir", "theme", "services", "engine", "rollout", "groups", "plan",
+	"alerts", NULL
 };
 static const char *const label_keys[] = { "label", NULL };
 static const char *const probe_keys[] = {
@@ -191,6 +192,10 @@ static void read_top(struct cfg_reader *r, const cJSON *root, struct config *cfg
 	cfg->theme = cfg_string(r, root, "theme", "", NULL, false);
 	read_engine(r, root, cfg);
 	config_read_services(r, root, cfg);
+	/* After steps (their default) and services (the groups they derive). */
+	config_read_rollout(r, root, cfg);
+	config_read_plan(r, root, cfg);
+	config_read_alerts(r, root, cfg);
 }
 
 /* If the text ends inside a string or an open bracket, returns the offset
@@ -370,6 +375,9 @@ void config_free(struct config *cfg)
 	free(cfg->state_dir);
 	free(cfg->engine.socket_group);
 	free(cfg->theme);
+	free(cfg->rollout.steps);
+	config_free_plan(&cfg->plan);
+	config_free_alerts(cfg);
 	config_free_services(cfg);
 	free(cfg);
 }

@@ -10,7 +10,7 @@
 #include <string.h>
 
 static const char *const service_keys[] = {
-	"name", "kind", "group", "schedule", "blue", "green", "route", NULL
+	"name", "kind", "group", "schedule", "blue", "green", "route", "rollout", NULL
 };
 static const char *const endpoint_keys[] = { "health", "insecure", "expect", NULL };
 static const char *const expect_keys[] = { "status", "json", "equals", NULL };
@@ -47,7 +47,7 @@ static char *display_url(CURLU *u, const char *url)
 
 /* Checks scheme and host with libcurl's own parser (the one that will fetch
  * it) and builds the display form with any password masked. */
-static const char *check_url(const char *url, char **display)
+const char *config_check_url(const char *url, char **display)
 {
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL;
@@ -142,7 +142,7 @@ static void read_endpoint(struct cfg_reader *r, const cJSON *svc, const char *pa
 	cfg_check_keys(r, o, p, endpoint_keys);
 	ep->health = cfg_string(r, o, "health", p, NULL, true);
 	if (ep->health && *ep->health) {
-		const char *why = check_url(ep->health, &ep->health_display);
+		const char *why = config_check_url(ep->health, &ep->health_display);
 		if (why)
 			cfg_diag_at(r, cJSON_GetObjectItemCaseSensitive(o, "health"), false, p,
 				    "health", "%s", why);
@@ -227,4 +227,5 @@ void config_free_service(struct service_conf *sc)
 		cfg_free_list(sc->route.servers[s]);
 	}
 	free(sc->route.backend);
+	free(sc->rollout.steps);	/* resolved by config_rollout.c */
 }

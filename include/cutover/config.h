@@ -35,6 +35,57 @@ struct route_conf {
 	size_t n_servers[2];
 };
 
+/* --- Rollouts (autopilot), waves and alerts ---------------------------- */
+
+enum breach_action { BREACH_ROLLBACK, BREACH_HALT };
+
+/* One step of a rollout: go to weight, then bake; or a pause for a human. */
+struct rollout_step {
+	int weight;		/* 1..100; 0 for a pause */
+	int bake_ms;		/* time at the weight, gates checked throughout */
+	bool pause;		/* {"pause": true}: waits for promote */
+};
+
+/* A service's rollout as resolved: the release-wide "rollout" section, with
+ * its group's ("groups": {"G": {"rollout": {...}}}) and then its own
+ * "rollout" key laid over it key by key. A job's is one step to 100. */
+struct rollout_conf {
+	struct rollout_step *steps;	/* owned; weights rise, the last is 100 */
+	size_t n_steps;
+	int bake_ms;			/* "bake_s": the bake of a plain-number step; 60 s */
+	int max_failed_checks;		/* cumulative over the rollout; 3 */
+	enum breach_action on_breach;	/* "rollback" (default) or "halt" */
+	int parallel;			/* services changing at once; 1 */
+};
+
+/* "plan": {"waves": [{"targets": [...], "parallel": N}], "jobs_first": true} */
+struct wave_conf {
+	char **targets;			/* as written: names and @groups */
+	size_t n_targets;
+	size_t *members;		/* resolved service indices, config order */
+	size_t n_members;
+	int parallel;			/* 0: each service's rollout.parallel */
+};
+
+struct release_plan_conf {
+	bool configured;		/* false: the default plan (jobs, then the rest) */
+	bool jobs_first;		/* a wave of exposed services before a job's wave is an error */
+	struct wave_conf *waves;
+	size_t n_waves;
+};
+
+enum alert_format { ALERT_FORMAT_JSON, ALERT_FORMAT_SLACK };
+
+/* "alerts": [{"webhook": URL, "format": "slack"|"json"} | {"exec": [argv]},
+ *            optional "events": [names]] */
+struct alert_conf {
+	char *webhook;			/* NULL for an exec hook; may hold secrets */
+	char *webhook_display;		/* the URL with secrets masked */
+	enum alert_format format;
+	char **exec;			/* argv templates, NULL-terminated; NULL for a webhook */
+	char **events;			/* NULL-terminated filter; NULL: every event */
+};
+
 struct service_conf {
 	char *name;
 	enum svc_kind kind;
@@ -42,12 +93,14 @@ struct service_conf {
 	char *schedule;			/* jobs: cron text, informative */
 	struct endpoint_conf side[2];	/* indexed by enum side */
 	struct route_conf route;
+	struct rollout_conf rollout;	/* resolved (see struct rollout_conf) */
 };
 
 struct group_conf {
 	char *name;
 	size_t *members;		/* indices into config.services */
 	size_t n_members;
+	bool has_rollout;		/* "groups": {NAME: {"rollout": ...}} was given */
 };
 
 struct socket_conf {
@@ -99,6 +152,10 @@ struct config {
 	char *state_dir;
 	char *theme;			/* NULL: default */
 	struct engine_conf engine;
+	struct rollout_conf rollout;	/* the release-wide section as resolved */
+	struct release_plan_conf plan;
+	struct alert_conf *alerts;
+	size_t n_alerts;
 	struct service_conf *services;
 	size_t n_services;
 	struct group_conf *groups;	/* derived: one per distinct group name, sorted by name */
@@ -128,6 +185,12 @@ void config_free(struct config *cfg);
 struct config *config_load_reported(const char *explicit_path, FILE *out);
 void config_print_diags(FILE *out, const char *file, const struct diag_list *diags);
 void config_hint_missing(FILE *out, const char *explicit_path, const struct diag_list *diags);
+
+/* A webhook URL as it may be shown (struct alert_conf's webhook_display,
+ * GET /v1/config): a password, token-like query parameters and the path
+ * secret of Slack-style incoming hooks masked. Allocated; NULL when out
+ * of memory. */
+char *config_webhook_display(const char *url);
 
 /* Lookups; -1 when absent. */
 long config_find_service(const struct config *cfg, const char *name);
