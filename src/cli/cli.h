@@ -50,6 +50,7 @@ void cli_router_warn(FILE *out, const struct router_view *view);
 int cmd_check(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_journal(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_move(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_reapply(int argc, char **argv);

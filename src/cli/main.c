@@ -21,6 +21,7 @@ const struct command cli_commands[] = {
 	{ "rollback", cmd_rollback, "put services, @groups or --all back on blue" },
 	{ "reapply", cmd_reapply, "set the journal's weights again where a router lost them" },
 	{ "journal", cmd_journal, "print or --verify the release journal" },
+	{ "report", cmd_report, "write the post-release review from the journal (md, json, html)" },
 	{ NULL, NULL, NULL },
 };
 
