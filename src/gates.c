@@ -154,6 +154,18 @@ static void router_gate(struct gate_list *gl, const struct snapshot *snap)
 		    snap->routers_up, snap->routers_total);
 }
 
+int gates_bake_check(const struct snapshot *snap, size_t s, struct plan *p, struct co_error *err)
+{
+	struct gate_list gl = { .p = p, .cap = p->n_gates };
+	green_gates(&gl, snap, s, false);
+	router_gate(&gl, snap);
+	if (gl.oom) {
+		co_error_set(err, "out of memory evaluating gates");
+		return -1;
+	}
+	return 0;
+}
+
 int gates_evaluate(const struct snapshot *snap, struct plan *p, struct co_error *err)
 {
 	struct gate_list gl = { .p = p, .cap = p->n_gates };

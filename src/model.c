@@ -149,6 +149,11 @@ void model_set_busy(struct model *m, size_t i, bool busy)
 	MODEL_EDIT(m, i, { st->busy = busy; });
 }
 
+void model_set_rollout(struct model *m, size_t i, const struct rollout_view *rv)
+{
+	MODEL_EDIT(m, i, { st->rollout = *rv; });
+}
+
 void model_set_routers(struct model *m, int up, int total)
 {
 	pthread_mutex_lock(&m->lock);

@@ -191,6 +191,26 @@ fail:
 	return -1;
 }
 
+int plan_build_moves(const struct snapshot *snap, const struct plan_move *moves, size_t n,
+		     bool rollback, struct plan *out, struct co_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	make_id(out->id, sizeof(out->id));
+	out->rollback = rollback;
+	out->moves = calloc(n ? n : 1, sizeof(*out->moves));
+	if (!out->moves) {
+		co_error_set(err, "out of memory building a plan");
+		return -1;
+	}
+	memcpy(out->moves, moves, n * sizeof(*moves));
+	out->n_moves = n;
+	if (gates_evaluate(snap, out, err) < 0) {
+		plan_done(out);
+		return -1;
+	}
+	return 0;
+}
+
 void plan_done(struct plan *p)
 {
 	if (!p)

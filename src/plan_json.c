@@ -22,7 +22,7 @@ void plan_request_done(struct plan_request *r)
 	memset(r, 0, sizeof *r);
 }
 
-static int parse_targets(const cJSON *t, struct plan_request *r, struct co_error *err)
+int plan_targets_parse(const cJSON *t, char ***out, size_t *n_out, struct co_error *err)
 {
 	if (!cJSON_IsArray(t)) {
 		co_error_set(err, "targets: expected an array of service names and @groups");
@@ -33,8 +33,8 @@ static int parse_targets(const cJSON *t, struct plan_request *r, struct co_error
 		co_error_set(err, "targets: %d entries is more than 100000", n);
 		return -1;
 	}
-	r->targets = calloc((size_t)n + 1, sizeof *r->targets);
-	if (!r->targets) {
+	*out = calloc((size_t)n + 1, sizeof **out);
+	if (!*out) {
 		co_error_set(err, "out of memory");
 		return -1;
 	}
@@ -44,12 +44,17 @@ static int parse_targets(const cJSON *t, struct plan_request *r, struct co_error
 			co_error_set(err, "targets[%d]: expected a service name or @group (1..255 characters)", i);
 			return -1;
 		}
-		if (!(r->targets[r->n_targets++] = strdup(e->valuestring))) {
+		if (!((*out)[(*n_out)++] = strdup(e->valuestring))) {
 			co_error_set(err, "out of memory");
 			return -1;
 		}
 	}
 	return 0;
+}
+
+static int parse_targets(const cJSON *t, struct plan_request *r, struct co_error *err)
+{
+	return plan_targets_parse(t, &r->targets, &r->n_targets, err);
 }
 
 static int parse_kind(const cJSON *k, struct plan_request *r, struct co_error *err)
@@ -186,21 +191,19 @@ static int parse_object(const cJSON *o, struct plan_request *r, struct co_error 
 	return parse_goal(o, r, err);
 }
 
-int plan_request_parse(const char *body, size_t len, struct plan_request *out,
-		       struct co_error *err)
+cJSON *plan_body_parse(const char *body, size_t len, struct co_error *err)
 {
-	memset(out, 0, sizeof *out);
 	if (len > PLAN_REQUEST_MAX_BYTES) {
 		co_error_set(err, "body: %zu bytes is more than the limit of %u", len,
 			     PLAN_REQUEST_MAX_BYTES);
-		return -1;
+		return NULL;
 	}
 	const char *end = NULL;
 	cJSON *o = cJSON_ParseWithLengthOpts(body, len, &end, false);
 	if (!o) {
 		size_t at = end && end >= body ? (size_t)(end - body) : 0;
 		co_error_set(err, "body: malformed JSON near byte %zu", at);
-		return -1;
+		return NULL;
 	}
 	while (end < body + len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
 		end++;
@@ -208,8 +211,23 @@ int plan_request_parse(const char *body, size_t len, struct plan_request *out,
 		cJSON_Delete(o);
 		co_error_set(err, "body: unexpected bytes after the JSON object, at byte %zu",
 			     (size_t)(end - body));
-		return -1;
+		return NULL;
 	}
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		co_error_set(err, "body: expected a JSON object");
+		return NULL;
+	}
+	return o;
+}
+
+int plan_request_parse(const char *body, size_t len, struct plan_request *out,
+		       struct co_error *err)
+{
+	memset(out, 0, sizeof *out);
+	cJSON *o = plan_body_parse(body, len, err);
+	if (!o)
+		return -1;
 	int rc = parse_object(o, out, err);
 	cJSON_Delete(o);
 	if (rc < 0)

@@ -182,6 +182,8 @@ static void side_traffic(const struct haproxy_stats *st, const char *be, char *c
 	}
 	t->rtime_ms = rt_reqs ? rt_sum / (double)rt_reqs : rt_n ? rt_plain / rt_n : 0;
 	t->err5xx_pct = responses ? 100.0 * (double)fivexx / (double)responses : 0;
+	t->responses = (uint64_t)responses;
+	t->err5xx = (uint64_t)fivexx;
 }
 
 /* The share a service's servers carry on this instance, or WEIGHT_UNKNOWN

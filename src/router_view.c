@@ -98,6 +98,8 @@ static void merge_traffic(const struct router_view *v, size_t s, enum side side,
 		t->known = true;
 		t->requests += x->requests;
 		t->sessions += x->sessions;
+		t->responses += x->responses;
+		t->err5xx += x->err5xx;
 		rt += x->rtime_ms * (double)x->requests;
 		err += x->err5xx_pct * (double)x->requests;
 		rt_plain += x->rtime_ms;

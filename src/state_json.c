@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cutover/rollout.h"
 #include "cutover/verdict.h"
 
 /* A figure with no samples behind it is null, not 0: 0 ms would be a lie. */
@@ -54,6 +55,8 @@ static cJSON *traffic_side_json(const struct side_traffic *t)
 	add_ms(o, "err5xx_pct", t->err5xx_pct, t->requests > 0);
 	cJSON_AddNumberToObject(o, "sessions", (double)t->sessions);
 	cJSON_AddNumberToObject(o, "requests", (double)t->requests);
+	cJSON_AddNumberToObject(o, "responses", (double)t->responses);
+	cJSON_AddNumberToObject(o, "err5xx", (double)t->err5xx);
 	return o;
 }
 
@@ -97,6 +100,30 @@ static void full_json(cJSON *o, const struct service_state *st)
 	}
 }
 
+cJSON *state_rollout_json(const struct rollout_view *rv)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "phase", rollout_phase_name(rv->phase));
+	cJSON_AddNumberToObject(o, "step", rv->step);
+	cJSON_AddNumberToObject(o, "steps", rv->steps);
+	cJSON_AddBoolToObject(o, "moving", rv->moving);
+	if (rv->bake_left_ms >= 0)
+		cJSON_AddNumberToObject(o, "bake_left_s", round(rv->bake_left_ms / 100.0) / 10.0);
+	else
+		cJSON_AddNullToObject(o, "bake_left_s");
+	cJSON_AddNumberToObject(o, "failed_checks", rv->failed);
+	cJSON_AddNumberToObject(o, "max_failed_checks", rv->max_failed);
+	if (rv->wave)
+		cJSON_AddNumberToObject(o, "wave", rv->wave);
+	else
+		cJSON_AddNullToObject(o, "wave");
+	if (rv->last_check[0])
+		cJSON_AddStringToObject(o, "last_failed_check", rv->last_check);
+	else
+		cJSON_AddNullToObject(o, "last_failed_check");
+	return o;
+}
+
 cJSON *state_service_json(const struct snapshot *snap, size_t i, bool full)
 {
 	const struct service_conf *sc = &snap->cfg->services[i];
@@ -123,6 +150,8 @@ cJSON *state_service_json(const struct snapshot *snap, size_t i, bool full)
 	add_ms(d, "p95_pct", delta.pct, both);
 	cJSON_AddStringToObject(o, "verdict", verdict_name(st->verdict));
 	cJSON_AddStringToObject(o, "reason", st->reason);
+	if (st->rollout.phase != ROLLOUT_NONE)
+		cJSON_AddItemToObject(o, "rollout", state_rollout_json(&st->rollout));
 	if (full)
 		full_json(o, st);
 	return o;
@@ -231,6 +260,38 @@ static void traffic_from_json(const cJSON *o, struct side_traffic *t)
 	t->sessions = (long)num_or(o, "sessions", 0);
 	double r = num_or(o, "requests", 0);
 	t->requests = r >= 0 && r < 1e18 ? (uint64_t)r : 0;
+	r = num_or(o, "responses", 0);
+	t->responses = r >= 0 && r < 1e18 ? (uint64_t)r : 0;
+	r = num_or(o, "err5xx", 0);
+	t->err5xx = r >= 0 && r < 1e18 ? (uint64_t)r : 0;
+}
+
+static int clamp_int(const cJSON *o, const char *key, int lo, int hi)
+{
+	double v = num_or(o, key, lo);
+	return v < lo ? lo : v > hi ? hi : (int)v;
+}
+
+/* A client's copy of an engine's rollout; anything odd reads as "none". */
+static void rollout_from_json(const cJSON *o, struct rollout_view *rv)
+{
+	memset(rv, 0, sizeof *rv);
+	rv->bake_left_ms = -1;
+	const cJSON *ph = cJSON_GetObjectItemCaseSensitive(o, "phase");
+	int phase = cJSON_IsString(ph) ? rollout_phase_parse(ph->valuestring) : -1;
+	if (!cJSON_IsObject(o) || phase < 0)
+		return;
+	rv->phase = (uint8_t)phase;
+	rv->step = (uint8_t)clamp_int(o, "step", 0, 255);
+	rv->steps = (uint8_t)clamp_int(o, "steps", 0, 255);
+	rv->moving = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "moving"));
+	rv->failed = (int16_t)clamp_int(o, "failed_checks", 0, 32000);
+	rv->max_failed = (int16_t)clamp_int(o, "max_failed_checks", 0, 32000);
+	rv->wave = (int16_t)clamp_int(o, "wave", 0, 32000);
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "bake_left_s");
+	if (cJSON_IsNumber(b) && b->valuedouble >= 0 && b->valuedouble < 1e6)
+		rv->bake_left_ms = (int32_t)(b->valuedouble * 1000.0);
+	str_into(o, "last_failed_check", rv->last_check, sizeof rv->last_check);
 }
 
 static int weight_from(const cJSON *v, int *out)
@@ -273,6 +334,7 @@ int state_service_from_json(const cJSON *o, struct service_state *out, struct co
 	str_into(o, "verdict", v, sizeof v);
 	out->verdict = verdict_of(v);
 	str_into(o, "reason", out->reason, sizeof out->reason);
+	rollout_from_json(cJSON_GetObjectItemCaseSensitive(o, "rollout"), &out->rollout);
 	const cJSON *busy = cJSON_GetObjectItemCaseSensitive(o, "busy");
 	if (busy)
 		out->busy = cJSON_IsTrue(busy);

@@ -83,6 +83,16 @@ int engine_plan_apply(struct engine *e, const char *id, const struct engine_acto
 int engine_plan_get(struct engine *e, const char *id, bool brief, cJSON **out);
 void engine_progress(struct engine *e, struct executor_progress *out);
 
+/* --- Rollouts: the autopilot ------------------------------------------------ */
+
+/* POST /v1/rollouts/ACTION with body: parsed, checked against the lever
+ * (a dry run needs none), carried out in who's name. Answers as
+ * rollouts_control (rollout.h), or 400/403/409 with {"error", "code"}. */
+int engine_rollout_control(struct engine *e, const char *action, const char *body, size_t len,
+			   const struct engine_actor *who, cJSON **out);
+/* GET /v1/rollouts (rollouts_status_json). */
+cJSON *engine_rollouts_json(struct engine *e);
+
 /* --- The lever: one operator at a time ----------------------------------- */
 
 struct lever_state {

@@ -15,6 +15,9 @@ struct engine_counters {
 	uint64_t plans_applied_total;	/* plans the executor finished */
 	uint64_t plans_failed_total;	/* of those, ones not ok */
 	int clients;			/* attached event-stream clients */
+	uint64_t rollout_checks_total;	/* checks the autopilot evaluated */
+	uint64_t alerts_posted_total, alerts_delivered_total;
+	uint64_t alerts_failed_total, alerts_dropped_total;
 	double uptime_s;
 };
 
@@ -35,10 +38,17 @@ struct engine_counters {
  *   cutover_service_verdict{service,verdict}   gauge, a line per verdict
  *                                              (nodata|pass|marginal|fail),
  *                                              1 for the current one
+ *   cutover_rollout_phase{service,phase}       gauge, a line per phase, 1 for
+ *                                              the current one (services with a
+ *                                              rollout only)
+ *   cutover_rollout_failed_checks{service}     gauge, cumulative over the rollout
+ *   cutover_rollout_bake_left_seconds{service} gauge (no bake running: absent)
  *   cutover_routers_up, cutover_routers        gauges (router not read: absent)
  *   cutover_probes_total, cutover_probe_failures_total  counters
  *   cutover_probe_rate                         gauge, probes/s
  *   cutover_plans_applied_total, cutover_plans_failed_total counters
+ *   cutover_rollout_checks_total               counter
+ *   cutover_alerts_{posted,delivered,failed,dropped}_total  counters
  *   cutover_clients, cutover_uptime_seconds    gauges
  * Unknown or NaN figures are omitted, never printed as NaN. Label values
  * are escaped (\\, \", \n) as the format requires. c may be NULL (engine

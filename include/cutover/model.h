@@ -39,6 +39,19 @@ struct side_traffic {
 	double err5xx_pct;
 	long sessions;		/* current sessions */
 	uint64_t requests;	/* total requests seen */
+	uint64_t responses;	/* total HTTP responses, and of them 5xx: a */
+	uint64_t err5xx;	/* bake compares two readings for its window */
+};
+
+/* A service's rollout as the screens see it (rollout.h has the phases). */
+struct rollout_view {
+	uint8_t phase;		/* enum rollout_phase; 0: no rollout */
+	uint8_t step, steps;	/* step is 1-based, 0 before the first */
+	bool moving;		/* a weight change is being applied */
+	int16_t failed, max_failed;	/* failed checks, cumulative */
+	int16_t wave;		/* 1-based; 0: not part of a plan */
+	int32_t bake_left_ms;	/* -1: no bake running */
+	char last_check[176];	/* the last failed check with its figures */
 };
 
 struct service_state {
@@ -51,6 +64,7 @@ struct service_state {
 	enum verdict verdict;
 	char reason[160];
 	bool busy;		/* a plan is applying to this service */
+	struct rollout_view rollout;
 	uint64_t changed_at_ms;	/* monotonic ms of the last weight/health/verdict change */
 };
 
@@ -91,6 +105,7 @@ void model_set_verdict(struct model *m, size_t index, enum verdict v, const char
 /* The whole state of one service at once: a client mirroring an engine. */
 void model_put(struct model *m, size_t index, const struct service_state *st);
 void model_set_busy(struct model *m, size_t index, bool busy);
+void model_set_rollout(struct model *m, size_t index, const struct rollout_view *rv);
 void model_set_routers(struct model *m, int up, int total);
 
 uint64_t model_version(struct model *m);

@@ -64,6 +64,18 @@ int plan_build(const struct snapshot *snap, const size_t *services, size_t n,
 	       enum move_goal goal, int weight, struct plan *out, struct co_error *err);
 void plan_done(struct plan *p);
 
+/* A plan of exactly these moves (from/to as given; from is read from the
+ * snapshot when WEIGHT_UNKNOWN is not what the caller means, so pass the
+ * snapshot's weight), gates evaluated as plan_build does: the autopilot's
+ * steps, each service to its own next weight. */
+int plan_build_moves(const struct snapshot *snap, const struct plan_move *moves, size_t n,
+		     bool rollback, struct plan *out, struct co_error *err);
+
+/* The checks of a bake for service s at its weight: the gates a move
+ * toward green meets (green health, verdict, green errors, drift, router
+ * reachable), appended to p's gates; p needs no moves. */
+int gates_bake_check(const struct snapshot *snap, size_t s, struct plan *p, struct co_error *err);
+
 const char *gate_level_name(enum gate_level l);	/* "pass" / "warn" / "block" */
 
 /* The gates that judged service (PLAN_WHOLE: the plan-wide ones) as a JSON

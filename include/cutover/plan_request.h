@@ -35,6 +35,13 @@ struct plan_request {
 int plan_request_parse(const char *body, size_t len, struct plan_request *out,
 		       struct co_error *err);
 void plan_request_done(struct plan_request *r);
+
+/* A request body as one JSON object: bounded, and nothing after it. NULL
+ * with err naming the byte. */
+cJSON *plan_body_parse(const char *body, size_t len, struct co_error *err);
+/* "targets": an array of names and @groups, copied NULL-terminated into
+ * *out (freed by the caller even on failure, *n entries). */
+int plan_targets_parse(const cJSON *t, char ***out, size_t *n, struct co_error *err);
 /* The request as JSON (a client's POST body). */
 cJSON *plan_request_json(const struct plan_request *r);
 const char *plan_kind_name(enum plan_kind k);	/* "move" / "rollback" / "reapply" */

@@ -15,6 +15,9 @@ bool state_has_latency(const struct side_stats *s);
 
 /* One service. full adds what only a live screen needs (target weight,
  * busy, probe counts, sparkline): the event stream's form. */
+/* A service's rollout for screens and status: phase, step, steps, moving,
+ * bake_left_s, failed_checks, max_failed_checks, wave, last_failed_check. */
+cJSON *state_rollout_json(const struct rollout_view *rv);
 cJSON *state_service_json(const struct snapshot *snap, size_t i, bool full);
 /* {"driver", "up", "total"}: up and total null when the router was not read. */
 cJSON *state_router_json(const struct snapshot *snap);

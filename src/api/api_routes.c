@@ -99,6 +99,22 @@ static void redact_side(cJSON *svc, const char *side)
 	cJSON_SetValuestring(h, out);
 }
 
+/* A webhook carries its secret in the path (Slack, Mattermost) or the
+ * query; every "webhook" member of an entry, in case the file was edited
+ * since it was checked and now says one twice. */
+static void redact_alerts(cJSON *o)
+{
+	cJSON *alerts = cJSON_GetObjectItemCaseSensitive(o, "alerts");
+	for (cJSON *e = cJSON_IsArray(alerts) ? alerts->child : NULL; e; e = e->next)
+		for (cJSON *m = cJSON_IsObject(e) ? e->child : NULL; m; m = m->next) {
+			if (!m->string || strcmp(m->string, "webhook") != 0 || !cJSON_IsString(m))
+				continue;
+			char *shown = config_webhook_display(m->valuestring);
+			cJSON_SetValuestring(m, shown ? shown : "***");
+			free(shown);
+		}
+}
+
 static enum MHD_Result get_config(struct api *a, struct MHD_Connection *c)
 {
 	const struct config *cfg = engine_config(a->e);
@@ -118,6 +134,7 @@ static enum MHD_Result get_config(struct api *a, struct MHD_Connection *c)
 		redact_side(s, "blue");
 		redact_side(s, "green");
 	}
+	redact_alerts(o);
 	/* Where the engine keeps its files means nothing on another host. */
 	cJSON_DeleteItemFromObjectCaseSensitive(o, "state_dir");
 	return answer(c, 200, o);
@@ -301,6 +318,16 @@ enum MHD_Result api_route(struct listener *l, struct MHD_Connection *c, const ch
 		return post ? post_plan(a, c, rq, who) : method_not_allowed(c, "POST");
 	if (strcmp(url, "/v1/lever") == 0)
 		return post ? post_lever(a, c, rq, who) : method_not_allowed(c, "POST");
+	if (strcmp(url, "/v1/rollouts") == 0)
+		return get ? answer(c, 200, engine_rollouts_json(a->e)) : method_not_allowed(c, "GET");
+	if (strncmp(url, "/v1/rollouts/", 13) == 0) {
+		if (!post)
+			return method_not_allowed(c, "POST");
+		cJSON *out = NULL;
+		int code = engine_rollout_control(a->e, url + 13, rq->body ? rq->body : "{}",
+						  rq->body ? rq->len : 2, who, &out);
+		return answer(c, code, out);
+	}
 	char id[64];
 	bool apply;
 	if (strncmp(url, "/v1/plans/", 10) == 0 && plan_path(url, id, sizeof id, &apply)) {

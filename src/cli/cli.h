@@ -55,6 +55,10 @@ int cmd_move(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_reapply(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_rollout(int argc, char **argv);
+/* rollout_format.c: GET /v1/rollouts as the status table. */
+struct cJSON;
+int rollout_status_print(FILE *out, const struct cJSON *doc);
 int cmd_console(int argc, char **argv);	/* tui/console.c */
 int cmd_watch(int argc, char **argv);	/* tui/console.c */
 

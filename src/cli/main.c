@@ -20,6 +20,7 @@ const struct command cli_commands[] = {
 	{ "move", cmd_move, "move services or @groups toward green or blue" },
 	{ "rollback", cmd_rollback, "put services, @groups or --all back on blue" },
 	{ "reapply", cmd_reapply, "set the journal's weights again where a router lost them" },
+	{ "rollout", cmd_rollout, "walk services to green on autopilot: start, pause, promote, abort, status" },
 	{ "journal", cmd_journal, "print or --verify the release journal" },
 	{ "report", cmd_report, "write the post-release review from the journal (md, json, html)" },
 	{ NULL, NULL, NULL },

@@ -141,6 +141,21 @@ static int open_journal(struct engine *e, struct co_error *err)
 	return 0;
 }
 
+/* Rollouts and alerts: they need the journal (read back) and the executor. */
+static int autopilot_start(struct engine *e, struct co_error *err)
+{
+	if (!(e->alerts = alerts_start(e->cfg, err)))
+		return -1;
+	char *clock = journal_state_path(e->cfg->state_dir, e->cfg->release, "rollout-clocks.json", err);
+	if (!clock)
+		return -1;
+	struct rollouts_deps d = { &e->m, e->exec, e->j, e->alerts, clock };
+	e->rollouts = rollouts_start(e->cfg, &d, err);
+	free(e->clock_path);
+	e->clock_path = clock;	/* the rollouts keep the pointer */
+	return e->rollouts ? 0 : -1;
+}
+
 static int take_lock(struct engine *e, struct lock_owner *holder, struct co_error *err)
 {
 	int lr = lock_acquire(e->cfg->state_dir, e->cfg->release,
@@ -185,6 +200,8 @@ int engine_start(const struct config *cfg, const struct engine_opts *o, struct e
 		goto fail;
 	if (!(e->exec = executor_start(&e->m, e->drv, e->router, e->j, err)))
 		goto fail;
+	if (autopilot_start(e, err) < 0)
+		goto fail;
 	if (engine_publish_start(e, err) < 0 || api_start(e, &e->opts, &e->api, err) < 0)
 		goto fail;
 	*out = e;
@@ -205,6 +222,7 @@ void engine_stop(struct engine *e, const char *why)
 	pthread_mutex_lock(&e->lock);
 	e->stopping = true;	/* no new plan from here on */
 	pthread_mutex_unlock(&e->lock);
+	rollouts_stop(e->rollouts);	/* no new step either */
 	if (e->exec)	/* a plan in flight finishes first */
 		while (executor_wait(e->exec, 1000) < 0)
 			;
@@ -221,6 +239,8 @@ void engine_stop(struct engine *e, const char *why)
 	api_stop(e->api);
 	engine_publish_stop(e);
 	executor_stop(e->exec);
+	rollouts_free(e->rollouts);
+	alerts_stop(e->alerts);
 	router_poller_stop(e->poller);
 	if (e->router)
 		e->drv->close(e->router);
@@ -235,6 +255,7 @@ void engine_stop(struct engine *e, const char *why)
 	}
 	lock_release(e->lk);
 	pthread_mutex_destroy(&e->lock);
+	free(e->clock_path);
 	free(e);
 }
 
@@ -298,6 +319,14 @@ void engine_counters(struct engine *e, struct engine_counters *out)
 	out->probe_rate = e->probe_rate;
 	pthread_mutex_unlock(&e->lock);
 	out->clients = (int)hub_clients(e->hub);
+	if (e->rollouts)
+		out->rollout_checks_total = rollouts_checks(e->rollouts);
+	struct alert_counters ac;
+	alerts_get_counters(e->alerts, &ac);
+	out->alerts_posted_total = ac.posted;
+	out->alerts_delivered_total = ac.delivered;
+	out->alerts_failed_total = ac.failed;
+	out->alerts_dropped_total = ac.dropped;
 	out->uptime_s = (double)(monotonic_ms() - e->started_ms) / 1000.0;
 }
 

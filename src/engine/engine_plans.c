@@ -140,7 +140,7 @@ static cJSON *keep_locked(struct engine *e, const struct plan_request *rq, struc
 	return o;
 }
 
-static void actor_text(const struct engine_actor *who, char *out, size_t cap)
+void engine_actor_text(const struct engine_actor *who, char *out, size_t cap)
 {
 	if (who->kind[0] && !who->by_token)
 		snprintf(out, cap, "%s (%s)", who->name, who->kind);
@@ -155,7 +155,7 @@ int engine_plan_make(struct engine *e, const struct plan_request *rq, const stru
 	struct plan p;
 	if (build(e, rq, &p, &err) < 0)
 		return fail(out, 400, err.msg);
-	actor_text(who, p.actor, sizeof p.actor);
+	engine_actor_text(who, p.actor, sizeof p.actor);
 	pthread_mutex_lock(&e->lock);
 	*out = e->stopping ? NULL : keep_locked(e, rq, &p, p.actor);
 	bool stopping = e->stopping;
@@ -207,7 +207,7 @@ static bool same_inputs(const struct plan *a, const struct plan *b, bool forced)
 	return true;
 }
 
-static int lever_refusal(struct engine *e, const struct engine_actor *who, cJSON **out)
+int engine_lever_refusal(struct engine *e, const struct engine_actor *who, cJSON **out)
 {
 	if (!e->lever.held || e->lever.client == who->client)
 		return 0;
@@ -224,7 +224,7 @@ static int recheck(struct engine *e, const char *id, const struct engine_actor *
 	struct co_error err;
 	if (build(e, rq, now, &err) < 0)
 		return fail(out, 409, err.msg);
-	actor_text(who, now->actor, sizeof now->actor);
+	engine_actor_text(who, now->actor, sizeof now->actor);
 	pthread_mutex_lock(&e->lock);
 	struct engine_plan *ep = find_locked(e, id);
 	if (ep && same_inputs(&ep->plan, now, rq->force)) {
@@ -301,7 +301,7 @@ int engine_plan_apply(struct engine *e, const char *id, const struct engine_acto
 			ep->rq.force = true;
 		}
 	}
-	int code = !ep ? 404 : ep->applied ? 409 : lever_refusal(e, who, out);
+	int code = !ep ? 404 : ep->applied ? 409 : engine_lever_refusal(e, who, out);
 	struct plan_request rq = { 0 };
 	if (!code && request_copy(&rq, &ep->rq) < 0)
 		code = 500;

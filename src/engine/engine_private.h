@@ -4,7 +4,9 @@
 
 #include <pthread.h>
 
+#include "cutover/alert.h"
 #include "cutover/engine.h"
+#include "cutover/rollout.h"
 #include "cutover/hub.h"
 #include "cutover/journal.h"
 #include "cutover/journal_tail.h"
@@ -46,6 +48,9 @@ struct engine {
 	struct router *router;
 	struct router_poller *poller;
 	struct executor *exec;
+	struct rollouts *rollouts;
+	struct alerts *alerts;
+	char *clock_path;		/* the rollouts' bake clocks */
 	struct hub *hub;
 	struct api *api;
 	char actor[128];
@@ -92,6 +97,15 @@ cJSON *engine_progress_json(const struct executor_progress *p);
 /* engine_plans.c: the plan the executor ran ended: keep its result with
  * it and count it, once. Caller holds e->lock. */
 void engine_plan_ended_locked(struct engine *e, const struct executor_progress *p);
+
+/* engine_plans.c: who asks, as the journal names them; and a 409 (body in
+ * *out) when someone else holds the lever. Caller holds e->lock. */
+void engine_actor_text(const struct engine_actor *who, char *out, size_t cap);
+int engine_lever_refusal(struct engine *e, const struct engine_actor *who, cJSON **out);
+
+/* engine_watch.c: alerts for what changed between two snapshots (a
+ * side's health, the routers, drift). */
+void engine_watch(struct engine *e, const struct snapshot *prev, const struct snapshot *cur);
 
 /* engine_lever.c: the lever changed: tell everyone. Caller holds e->lock. */
 void engine_lever_changed_locked(struct engine *e);

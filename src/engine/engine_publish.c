@@ -179,6 +179,7 @@ static void delta_locked(void *arg)
 		hub_broadcast_locked(e->hub, text, len);
 	free(text);
 	cJSON_Delete(o);
+	engine_watch(e, &e->prev, &d->cur);
 	/* The current becomes the previous: swap buffers, no copy. */
 	struct snapshot t = e->prev;
 	e->prev = d->cur;

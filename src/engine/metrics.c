@@ -1,5 +1,6 @@
 /* metrics: the engine's state in Prometheus text exposition format 0.0.4. */
 #include "cutover/metrics.h"
+#include "cutover/rollout.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -263,6 +264,18 @@ static bool service_drift(const struct service_state *s, double *v)
 	return true;
 }
 
+static bool rollout_failed(const struct service_state *s, double *v)
+{
+	*v = s->rollout.failed;
+	return s->rollout.phase != ROLLOUT_NONE;
+}
+
+static bool rollout_bake_left(const struct service_state *s, double *v)
+{
+	*v = s->rollout.bake_left_ms / 1000.0;
+	return s->rollout.phase != ROLLOUT_NONE && s->rollout.bake_left_ms >= 0;
+}
+
 static const struct service_family {
 	struct family f;
 	bool (*value)(const struct service_state *s, double *v);
@@ -273,6 +286,12 @@ static const struct service_family {
 	{ { "cutover_service_drift", "gauge",
 	    "Whether the router's weight differs from what cutover last set (1) or not (0)." },
 	  service_drift },
+	{ { "cutover_rollout_failed_checks", "gauge",
+	    "Checks the service's rollout failed so far, cumulative over the rollout." },
+	  rollout_failed },
+	{ { "cutover_rollout_bake_left_seconds", "gauge",
+	    "Seconds left in the bake of the rollout's current step." },
+	  rollout_bake_left },
 };
 
 static void render_service_family(struct mbuf *b, const struct snapshot *snap,
@@ -309,6 +328,26 @@ static void render_verdicts(struct mbuf *b, const struct snapshot *snap)
 			mbuf_puts(b, verdict_name(all[k]));
 			mbuf_puts(b, "\"}");
 			sample_end(b, snap->svc[i].verdict == all[k]);
+		}
+	}
+}
+
+/* As verdicts: a line per phase for each service with a rollout. */
+static void render_phases(struct mbuf *b, const struct snapshot *snap)
+{
+	static const struct family f = { "cutover_rollout_phase", "gauge",
+		"The service's rollout phase (1), one line per possible phase." };
+	bool started = false;
+	for (size_t i = 0; i < snap->n; i++) {
+		if (snap->svc[i].rollout.phase == ROLLOUT_NONE)
+			continue;
+		for (int k = ROLLOUT_PENDING; k <= ROLLOUT_PAUSED; k++) {
+			family_head(b, &f, &started);
+			service_labels(b, f.name, service_name(snap, i));
+			mbuf_puts(b, ",phase=\"");
+			mbuf_puts(b, rollout_phase_name((enum rollout_phase)k));
+			mbuf_puts(b, "\"}");
+			sample_end(b, snap->svc[i].rollout.phase == k);
 		}
 	}
 }
@@ -365,6 +404,19 @@ static void render_engine(struct mbuf *b, const struct snapshot *snap,
 	render_scalar(b, &rate, c->probe_rate >= 0, c->probe_rate);
 	render_counter(b, &applied, c->plans_applied_total);
 	render_counter(b, &failed, c->plans_failed_total);
+	static const struct family checks = { "cutover_rollout_checks_total", "counter",
+		"Checks the autopilot evaluated during bakes since the engine started." };
+	static const struct family al[4] = {
+		{ "cutover_alerts_posted_total", "counter", "Alerts queued for a receiver." },
+		{ "cutover_alerts_delivered_total", "counter", "Alerts a receiver took, after retries." },
+		{ "cutover_alerts_failed_total", "counter", "Alerts given up on after the last retry." },
+		{ "cutover_alerts_dropped_total", "counter", "Alerts dropped because a receiver's queue was full." },
+	};
+	render_counter(b, &checks, c->rollout_checks_total);
+	render_counter(b, &al[0], c->alerts_posted_total);
+	render_counter(b, &al[1], c->alerts_delivered_total);
+	render_counter(b, &al[2], c->alerts_failed_total);
+	render_counter(b, &al[3], c->alerts_dropped_total);
 	render_scalar(b, &clients, c->clients >= 0, c->clients);
 	render_scalar(b, &uptime, c->uptime_s >= 0, c->uptime_s);
 }
@@ -386,6 +438,7 @@ int metrics_render(const struct snapshot *snap, const struct engine_counters *c,
 		for (size_t k = 0; k < sizeof(service_families) / sizeof(service_families[0]); k++)
 			render_service_family(&b, snap, &service_families[k]);
 		render_verdicts(&b, snap);
+		render_phases(&b, snap);
 	}
 	render_engine(&b, snap, c);
 	if (b.failed) {

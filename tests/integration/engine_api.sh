@@ -33,6 +33,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 SECRET=secret			# the password in a health URL: never shown
+HOOK=hooksecret-5c1d		# the path secret of a webhook: never shown either
 TOK_W=watchtoken-7f3a9c1e5b	# tokens: never in stderr or the journal
 TOK_O=operatetoken-2d8e6b4f0a
 USER_HOST="$(id -un)@$(hostname)"
@@ -123,13 +124,15 @@ svc() {	# name [green-url]
 	printf '{"name":"%s","kind":"exposed","group":"g1","blue":{"health":"http://127.0.0.1:%s/%s/blue/health"},"green":{"health":"%s"}}' \
 		"$1" "$SIMP" "$1" "$g"
 }
-release() {	# name state-dir interval-ms services-json
+release() {	# name state-dir interval-ms services-json [alerts-json]
 	printf '{"release":"%s","state_dir":"%s","router":{"driver":"rehearsal"},' "$1" "$2"
 	printf '"probe":{"interval_ms":%s,"timeout_ms":400,"fall":3,"rise":2},' "$3"
-	printf '"gates":{"min_samples":5},"services":[%s]}\n' "$4"
+	printf '"gates":{"min_samples":5},%s"services":[%s]}\n' "${5:+\"alerts\":$5,}" "$4"
 }
 INTERVAL=200 FALL=3
-release ea "$dir/state" $INTERVAL "$(svc a "http://ops:$SECRET@127.0.0.1:$SIMP/a/green/health"),$(svc b),$(svc c)" > "$dir/c.json"
+# The webhook goes nowhere (port 9 refuses) and only on drift.
+release ea "$dir/state" $INTERVAL "$(svc a "http://ops:$SECRET@127.0.0.1:$SIMP/a/green/health"),$(svc b),$(svc c)" \
+	"[{\"webhook\":\"http://127.0.0.1:9/hooks/$HOOK\",\"events\":[\"drift\"]}]" > "$dir/c.json"
 sock=$dir/state/ea.sock
 journal=$dir/state/ea.journal.jsonl
 printf '# who may reach the engine over TCP\nwatch viewer %s\n\noperate ops %s\n' "$TOK_W" "$TOK_O" > "$dir/tokens"
@@ -157,7 +160,10 @@ check "GET /v1/config answers 200" is 200 GET /v1/config
 check "config: a's green health URL keeps its host but not its password" body_py \
 	"'127.0.0.1:$SIMP/a/green/health' in d['services'][0]['green']['health'] and '$SECRET' not in json.dumps(d)"
 check "config: state_dir is left out" body_py "'state_dir' not in d"
+check "config: the webhook's path secret is masked" body_py \
+	"d['alerts'][0]['webhook'] == 'http://127.0.0.1:9/hooks/***' and '$HOOK' not in json.dumps(d)"
 check "no answer so far holds the password" sh -c "! grep -q '$SECRET' '$dir/answers'"
+check "no answer so far holds the webhook's secret" sh -c "! grep -q '$HOOK' '$dir/answers'"
 
 # --- 3. Events ---------------------------------------------------------------
 section "3. events"
