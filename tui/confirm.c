@@ -9,13 +9,25 @@
 
 #include "draw.h"
 
+/* Which requests ask for a typed word: a rollback, the lever, and the
+ * gravest rollout controls (abort goes back to blue, promote --full skips
+ * every check left). Starting a rollout asks y, as a move does. */
+static bool req_typed(const struct tui_request *req)
+{
+	if (req->kind == REQUEST_ROLLOUT)
+		return strcmp(req->action, "start") != 0;
+	return req->kind != REQUEST_MOVE;
+}
+
 void confirm_open(struct console *c, struct tui_request *req)
 {
 	c->pending = *req;
-	memset(&req->plan, 0, sizeof req->plan);
 	bool blocked = c->pending.plan.n_blockers > 0;
-	c->modal = blocked || req->kind != REQUEST_MOVE ? MODAL_TYPED : MODAL_CONFIRM;
-	c->typed_word = req->kind == REQUEST_TAKE_LEVER ? "take" : blocked ? "force" : "rollback";
+	memset(req, 0, sizeof *req);	/* everything it held is the modal's now */
+	c->modal = blocked || req_typed(&c->pending) ? MODAL_TYPED : MODAL_CONFIRM;
+	c->typed_word = c->pending.kind == REQUEST_TAKE_LEVER ? "take"
+		      : c->pending.kind == REQUEST_ROLLOUT ? c->pending.action
+		      : blocked ? "force" : "rollback";
 	c->typed[0] = '\0';
 	c->modal_top = 0;
 }
@@ -37,6 +49,8 @@ static void submit(struct console *c, bool force, const char *reason)
 	c->modal = MODAL_NONE;
 	if (req.kind == REQUEST_TAKE_LEVER)
 		console_take_lever(c);
+	else if (req.kind == REQUEST_ROLLOUT)
+		rollout_submit(c, &req);
 	else
 		request_submit(c, &req, force, reason ? why : NULL);
 	request_free(&req);

@@ -89,6 +89,10 @@ void confirm_draw(struct console *c)
 		draw_take(c);
 		return;
 	}
+	if (c->pending.kind == REQUEST_ROLLOUT) {
+		rollout_confirm_draw(c);
+		return;
+	}
 	const struct plan *p = &c->pending.plan;
 	int w = COLS - 4 < 100 ? COLS - 4 : 100;
 	int room = LINES - 10;

@@ -139,6 +139,7 @@ int console_run(const char *config_path, const char *theme_name, bool watch,
 	snapshot_done(&c.snap);
 	free(c.rows);
 	free(c.marked);
+	free(c.ro_phase);
 	free(c.plan_pos);
 	free(c.name_rank);
 	free(c.group_rank);

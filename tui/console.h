@@ -9,10 +9,12 @@
 #include "cutover/executor.h"
 #include "cutover/model.h"
 #include "cutover/plan.h"
+#include "cutover/rollout.h"
 #include "cutover/journal_tail.h"
 #include "cutover/router.h"
 #include "keys.h"
 #include "source.h"
+#include "theme.h"
 
 enum sort_key { SORT_NAME, SORT_GROUP, SORT_DP95, SORT_VERDICT, SORT_WEIGHT, SORT_COUNT };
 
@@ -20,10 +22,15 @@ enum sort_key { SORT_NAME, SORT_GROUP, SORT_DP95, SORT_VERDICT, SORT_WEIGHT, SOR
  * planner from the snapshot on screen, gates and all, so that what the
  * engineer confirms is exactly what runs. request_submit() is the one place
  * that hands it on. */
-enum request_kind { REQUEST_MOVE, REQUEST_ROLLBACK_ALL, REQUEST_TAKE_LEVER };
+enum request_kind { REQUEST_MOVE, REQUEST_ROLLBACK_ALL, REQUEST_TAKE_LEVER, REQUEST_ROLLOUT };
 struct tui_request {
 	enum request_kind kind;
 	struct plan plan;
+	/* REQUEST_ROLLOUT: the control, its body, and for a start what the
+	 * engine's dry run said would start. */
+	char action[16];
+	cJSON *body;
+	cJSON *preview;
 };
 
 /* CONFIRM: y applies. TYPED: a word and Enter (rollback, or force when a
@@ -60,6 +67,7 @@ struct console {
 	char filter[64];
 	bool filtering;
 	bool detail, help;
+	int help_page;
 
 	enum modal_kind modal;
 	struct tui_request pending;
@@ -74,6 +82,8 @@ struct console {
 	uint64_t result_until_ms;
 	struct journal_tail events;		/* the journal's recent records */
 
+	uint8_t *ro_phase;		/* per service: the rollout phase last seen */
+	bool has_rollouts;		/* some service has one: the table shows them */
 	char notice[512];		/* recovery after a crash: shown until a key */
 	char flash[160];
 	uint64_t flash_until_ms;
@@ -91,6 +101,8 @@ int header_draw(struct console *c, int y);
 void table_draw(struct console *c, int y, int h);
 void detail_draw(struct console *c, int y, int h);
 void help_draw(struct console *c);
+int help_rows(void);
+bool help_more(const struct console *c);	/* keys beyond this page */
 void fbar_draw(struct console *c, int y);
 void confirm_draw(struct console *c);
 
@@ -111,6 +123,21 @@ bool request_running(const struct console *c);
 /* For a row while a plan applies: "busy" (applying now), "wait" (queued),
  * "done" (handled); NULL otherwise. */
 const char *request_row_state(const struct console *c, size_t service);
+
+/* The services a key acts on: the marked ones, else the group under the
+ * cursor in group view, else the service under it. */
+size_t request_choose(const struct console *c, enum tui_req r, size_t *out);
+
+/* rollout_keys.c: o p P F X, through the source to the engine. */
+void rollout_request(struct console *c, enum tui_req r);
+void rollout_submit(struct console *c, const struct tui_request *req);
+/* rollout_draw.c: the needs-you line (lines used), a row's rollout cell,
+ * the confirm modal of a rollout, and the bell and flash on a halt or a
+ * rollback (from the snapshot: true when it rang). */
+int rollout_needs_draw(struct console *c, int y);
+int rollout_cell(int y, int x, int w, const struct rollout_view *rv, enum theme_role base);
+void rollout_confirm_draw(struct console *c);
+bool rollout_alarm(struct console *c);
 
 /* Recent journal events (watch's lower part, and the detail pane). */
 int events_draw(struct console *c, int y, int h, const char *service);

@@ -18,7 +18,9 @@ static const struct { int key; enum tui_req req; } bindings[] = {
 	{ '\n', REQ_DETAIL }, { '\r', REQ_DETAIL }, { KEY_ENTER, REQ_DETAIL },
 	{ '\t', REQ_GROUPS }, { '?', REQ_HELP }, { KEY_F(1), REQ_HELP },
 	{ 'g', REQ_STEP_GREEN }, { 'b', REQ_STEP_BLUE }, { 'G', REQ_ALL_GREEN },
-	{ 'B', REQ_ALL_BLUE }, { 'R', REQ_ROLLBACK }, { 'A', REQ_REAPPLY }, { 'T', REQ_TAKE }, { 'q', REQ_QUIT }, { KEY_F(10), REQ_QUIT },
+	{ 'B', REQ_ALL_BLUE }, { 'R', REQ_ROLLBACK }, { 'A', REQ_REAPPLY },
+	{ 'o', REQ_RO_START }, { 'p', REQ_RO_PAUSE }, { 'P', REQ_RO_PROMOTE }, { 'F', REQ_RO_FULL },
+	{ 'X', REQ_RO_ABORT }, { 'T', REQ_TAKE }, { 'q', REQ_QUIT }, { KEY_F(10), REQ_QUIT },
 };
 
 #define KEYMAP_SIZE (KEY_MAX + 1)

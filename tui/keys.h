@@ -25,6 +25,11 @@
 	REQ_(ALL_BLUE, "B", "all the way to blue (0)", true) \
 	REQ_(ROLLBACK, "R", "roll everything back to blue (type 'rollback')", true) \
 	REQ_(REAPPLY, "A", "re-apply the journal's weights where a router drifted (lost them)", true) \
+	REQ_(RO_START, "o", "start a rollout on autopilot: steps, bakes, checks (y confirms)", true) \
+	REQ_(RO_PAUSE, "p", "pause the rollout, or resume it (a halted one bakes its step again)", true) \
+	REQ_(RO_PROMOTE, "P", "promote: skip this bake or pause", true) \
+	REQ_(RO_FULL, "F", "promote --full: skip every bake and pause left (type 'promote')", true) \
+	REQ_(RO_ABORT, "X", "abort the rollout: back to blue (type 'abort')", true) \
 	REQ_(TAKE, "T", "take the lever from the console that holds it (type 'take')", false) \
 	REQ_(QUIT, "q F10", "quit", false)
 

@@ -19,10 +19,9 @@ static enum move_goal goal_of(enum tui_req r)
 	}
 }
 
-/* The marked services, else the group under the cursor in group view,
- * else the service under the cursor; R and A take every service (the
- * planner keeps, for A, those that drifted). */
-static size_t choose(const struct console *c, enum tui_req r, size_t *out)
+/* R and A take every service (the planner keeps, for A, those that
+ * drifted). */
+size_t request_choose(const struct console *c, enum tui_req r, size_t *out)
 {
 	const struct config *cfg = c->cfg;
 	size_t n = 0;
@@ -54,7 +53,7 @@ void request_plan(struct console *c, enum tui_req r)
 		console_flash(c, "out of memory");
 		return;
 	}
-	size_t n = choose(c, r, svc);
+	size_t n = request_choose(c, r, svc);
 	struct tui_request req;
 	memset(&req, 0, sizeof req);
 	req.kind = r == REQ_ROLLBACK ? REQUEST_ROLLBACK_ALL : REQUEST_MOVE;
@@ -168,4 +167,7 @@ bool request_poll(struct console *c)
 void request_free(struct tui_request *req)
 {
 	plan_done(&req->plan);
+	cJSON_Delete(req->body);
+	cJSON_Delete(req->preview);
+	req->body = req->preview = NULL;
 }

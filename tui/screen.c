@@ -115,6 +115,7 @@ static void draw_frame(struct console *c)
 		help_draw(c);
 	} else {
 		int y = header_draw(c, 0);
+		y += rollout_needs_draw(c, y);
 		int th = table_height(c, y);
 		draw_set_stale(c->view.stale);
 		table_draw(c, y, th + 1);
@@ -209,6 +210,9 @@ static void do_request(struct console *c, enum tui_req r, int page)
 	case REQ_REAPPLY:
 		request_plan(c, r);
 		break;
+	case REQ_RO_START: case REQ_RO_PAUSE: case REQ_RO_PROMOTE: case REQ_RO_FULL: case REQ_RO_ABORT:
+		rollout_request(c, r);
+		break;
 	default: break;
 	}
 }
@@ -237,7 +241,10 @@ static void on_key(struct console *c, int key)
 	if (key == KEY_RESIZE)
 		return;
 	if (c->help) {
-		c->help = false;
+		if ((key == ' ' || key == KEY_NPAGE || key == KEY_DOWN) && help_more(c))
+			c->help_page++;
+		else
+			c->help = false, c->help_page = 0;
 		return;
 	}
 	if (COLS < MIN_COLS || LINES < MIN_LINES) {
@@ -307,6 +314,7 @@ int screen_loop(struct console *c)
 			c->quit = true;
 		if (model_snapshot(c->model, &c->snap) == 1) {
 			rebuild_keep(c);
+			rollout_alarm(c);
 			dirty = true;
 		}
 		dirty |= watch_page(c, now);

@@ -46,6 +46,10 @@ struct source_ops {
 	int (*apply)(struct source *s, const struct plan *p, bool force, const char *reason,
 		     struct plan *fresh, struct co_error *err);
 	int (*take_lever)(struct source *s, struct co_error *err);
+	/* POST /v1/rollouts/ACTION with body: the engine's status with its
+	 * answer in *out (the caller's), or -1 with err. NULL op: none here. */
+	int (*rollout)(struct source *s, const char *action, const cJSON *body, cJSON **out,
+		       struct co_error *err);
 	/* Whether it is still the right source; false asks for a switch. */
 	bool (*current)(struct source *s);
 	void (*close)(struct source *s, const char *why);

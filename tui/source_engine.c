@@ -114,6 +114,15 @@ static void close_engine(struct source *s, const char *why)
 	free(r);
 }
 
+static int rollout_engine(struct source *s, const char *action, const cJSON *body, cJSON **out,
+			  struct co_error *err)
+{
+	struct remote *r = (struct remote *)s;
+	char path[64];
+	snprintf(path, sizeof path, "/v1/rollouts/%s", action);
+	return engine_link_call(r->link, "POST", path, body, out, err);
+}
+
 static const struct source_ops engine_ops = {
 	.name = "engine",
 	.poll = poll_engine,
@@ -121,6 +130,7 @@ static const struct source_ops engine_ops = {
 	.plan = plan_engine,
 	.apply = apply_engine,
 	.take_lever = take_engine,
+	.rollout = rollout_engine,
 	.current = current_engine,
 	.close = close_engine,
 };

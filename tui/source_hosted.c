@@ -60,6 +60,20 @@ static int take_hosted(struct source *s, struct co_error *err)
 	return engine_lever_take(h->e, h->who.client, h->who.name, h->who.kind, err);
 }
 
+static int rollout_hosted(struct source *s, const char *action, const cJSON *body, cJSON **out,
+			  struct co_error *err)
+{
+	struct hosted *h = (struct hosted *)s;
+	char *text = cJSON_PrintUnformatted(body);
+	if (!text) {
+		co_error_set(err, "out of memory");
+		return -1;
+	}
+	int code = engine_rollout_control(h->e, action, text, strlen(text), &h->who, out);
+	free(text);
+	return code;
+}
+
 static bool current_hosted(struct source *s)
 {
 	return true;
@@ -80,6 +94,7 @@ static const struct source_ops hosted_ops = {
 	.plan = plan_hosted,
 	.apply = apply_hosted,
 	.take_lever = take_hosted,
+	.rollout = rollout_hosted,
 	.current = current_hosted,
 	.close = close_hosted,
 };

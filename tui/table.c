@@ -13,9 +13,11 @@
 struct layout {
 	int name, group, bar;
 	bool traffic;		/* room for the router's own figures */
+	bool rollout;		/* some service has a rollout, and there is room */
 };
 
 #define TRAFFIC_W 34		/* " rt B:1234 G:1234 5xx B:100 G:100 " */
+#define ROLLOUT_W 30		/* " ~ baking      2/4  04:12 1/3" */
 
 /* Fixed columns: mark 1, kind 2, weight 4, two sides of 14, delta 11,
  * verdict 5, drift 1 = 52; what is left goes to name, group and bar, in
@@ -23,6 +25,9 @@ struct layout {
 static struct layout layout_for(const struct console *c, int w)
 {
 	struct layout l;
+	l.rollout = c->has_rollouts && w >= 52 + ROLLOUT_W + 30;
+	if (l.rollout)
+		w -= ROLLOUT_W;
 	int name_want = c->name_max > 28 ? 28 : c->name_max < 7 ? 7 : c->name_max;
 	int group_want = c->group_max > 14 ? 14 : c->group_max < 5 ? 5 : c->group_max;
 	/* The router's figures come after whole names, before the bar. */
@@ -140,6 +145,8 @@ static void service_row(struct console *c, int y, size_t i, bool sel, struct lay
 	x = draw_text(y, x, 5, prog ? ROLE_WARN : draw_verdict_role(s->verdict),
 		      prog ? prog : draw_verdict_short(s->verdict), true);
 	x = draw_text(y, x, 1, ROLE_BAD, s->drift ? "!" : "", true);
+	if (l.rollout)
+		x = rollout_cell(y, x, ROLLOUT_W, &s->rollout, base);
 	if (l.traffic)
 		traffic_cell(y, x, s->traffic, base);
 }
@@ -192,6 +199,8 @@ void table_draw(struct console *c, int y, int h)
 		x = draw_text(y, x, 14, ROLE_COLHEAD, "G: p95ms err%", true);
 		x = draw_text(y, x, 11, ROLE_COLHEAD, "dp95ms  d%", true);
 		x = draw_text(y, x, 6, ROLE_COLHEAD, "VERD !", true);
+		if (l.rollout)
+			x = draw_text(y, x, ROLLOUT_W, ROLE_COLHEAD, " ROLLOUT      step bake  fail", true);
 		if (l.traffic)
 			draw_text(y, x, COLS - x, ROLE_COLHEAD, " router: rt ms, 5xx %", true);
 	}

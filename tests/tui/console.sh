@@ -71,7 +71,14 @@ T send-keys Tab
 
 T send-keys ?
 check "? shows help generated from the key table" wait_for "one weight step toward green"
-check "help lists rollback and quit" sh -c "grep -q 'rollback' '$dir/screen' && grep -q 'quit' '$dir/screen'"
+check "help lists rollback, and says more keys follow on a short terminal" sh -c "grep -q 'rollback' '$dir/screen' && grep -q 'Space for more keys' '$dir/screen'"
+T send-keys Space
+check "Space turns to the page that lists quit and the rollout keys" wait_for "abort the rollout.*|quit"
+check "the last page lists quit" wait_for "quit"
+T send-keys ?
+check "? from the last page closes help" wait_gone "quit"
+T send-keys ?
+wait_for "one weight step toward green" >/dev/null
 T send-keys x
 check "any key closes help" wait_gone "one weight step toward green"
 
