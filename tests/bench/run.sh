@@ -12,6 +12,7 @@ BUILD=${BUILD:-build}
 SIM=${SIM:-$BUILD/cutover-sim}
 export BUILD SIM
 benches=${BENCH:-probe frame watch rollback engine}
+[ -n "${BENCH:-}" ] || benches="$benches rollout"	# rollout.sh: time to safety, a fleet on autopilot
 broken=""
 for b in $benches; do
 	if [ ! -f "tests/bench/$b.sh" ]; then
