@@ -146,7 +146,18 @@ void model_set_verdict(struct model *m, size_t i, enum verdict v, const char *re
 
 void model_set_busy(struct model *m, size_t i, bool busy)
 {
-	MODEL_EDIT(m, i, { st->busy = busy; });
+	MODEL_EDIT(m, i, {
+		st->busy = busy;
+		st->applies++;
+	});
+}
+
+void model_applies(struct model *m, uint32_t *out)
+{
+	pthread_mutex_lock(&m->lock);
+	for (size_t i = 0; i < m->cfg->n_services; i++)
+		out[i] = m->svc[i].applies;
+	pthread_mutex_unlock(&m->lock);
 }
 
 void model_set_rollout(struct model *m, size_t i, const struct rollout_view *rv)

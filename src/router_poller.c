@@ -26,6 +26,7 @@ struct router_poller {
 	/* The thread's own. */
 	struct router_view view;
 	struct snapshot snap;
+	uint32_t *applies;		/* per service, as the pass began */
 };
 
 /* A CLOCK_MONOTONIC deadline ms from now, for a condvar set to that clock:
@@ -57,8 +58,12 @@ static void one_pass(struct router_poller *p)
 {
 	struct co_error err;
 	/* Out of memory skips a pass; the next one tries again. */
+	/* An apply that lands while the router is read makes that read stale
+	 * for its services: the counts before tell which to leave alone. */
+	if (p->applies)
+		model_applies(p->model, p->applies);
 	if (router_observe_all(p->drv, p->r, p->model->cfg, &p->view, &err) == 0)
-		router_view_publish(&p->view, p->model, &p->snap, &err);
+		router_view_publish_since(&p->view, p->model, &p->snap, p->applies, &err);
 }
 
 static void *poller_run(void *arg)
@@ -85,6 +90,7 @@ static void poller_free(struct router_poller *p)
 {
 	router_view_done(&p->view);
 	snapshot_done(&p->snap);
+	free(p->applies);
 	pthread_cond_destroy(&p->wake);
 	pthread_cond_destroy(&p->passed);
 	pthread_mutex_destroy(&p->mu);
@@ -104,6 +110,9 @@ struct router_poller *router_poller_start(struct model *m, const struct router_d
 	p->drv = drv;
 	p->r = r;
 	p->interval_ms = interval_ms < 10 ? 10 : interval_ms;
+	/* Without it (no memory) passes publish as before: stale reads then
+	 * show for one pass, as they always could. */
+	p->applies = calloc(m->cfg->n_services + 1, sizeof *p->applies);
 	if (cond_init_monotonic(&p->wake) < 0) {
 		free(p);
 		co_error_set(err, "router poller: cannot create a condition variable");

@@ -201,8 +201,10 @@ static bool traffic_equal(const struct side_traffic *a, const struct side_traffi
 }
 
 /* Sets what changed of service s, compared with what the model holds. */
+/* stale: an apply touched the service since this read began; only the
+ * traffic figures are still worth publishing. */
 static void publish_service(struct model *m, size_t s, const struct service_state *st,
-			    const struct router_merged *mg)
+			    const struct router_merged *mg, bool stale)
 {
 	const struct service_conf *sc = &m->cfg->services[s];
 	struct co_error err;
@@ -220,17 +222,25 @@ static void publish_service(struct model *m, size_t s, const struct service_stat
 		drift = true;
 		detail = why;
 	}
+	for (int side = SIDE_BLUE; side <= SIDE_GREEN; side++)
+		if (!traffic_equal(&mg->traffic[side], &st->traffic[side]))
+			model_set_traffic(m, s, (enum side)side, &mg->traffic[side]);
+	if (stale)
+		return;
 	if (w != st->weight)
 		model_set_weight(m, s, w, &err);
 	if (drift != st->drift || strncmp(detail, st->drift_detail, sizeof(st->drift_detail) - 1))
 		model_set_drift(m, s, drift, detail);
-	for (int side = SIDE_BLUE; side <= SIDE_GREEN; side++)
-		if (!traffic_equal(&mg->traffic[side], &st->traffic[side]))
-			model_set_traffic(m, s, (enum side)side, &mg->traffic[side]);
 }
 
 int router_view_publish(const struct router_view *v, struct model *m, struct snapshot *scratch,
 			struct co_error *err)
+{
+	return router_view_publish_since(v, m, scratch, NULL, err);
+}
+
+int router_view_publish_since(const struct router_view *v, struct model *m, struct snapshot *scratch,
+			      const uint32_t *before, struct co_error *err)
 {
 	struct snapshot own = { 0 };
 	struct snapshot *snap = scratch ? scratch : &own;
@@ -244,8 +254,9 @@ int router_view_publish(const struct router_view *v, struct model *m, struct sna
 	}
 	for (size_t s = 0; s < snap->n; s++) {
 		const struct service_state *st = &snap->svc[s];
-		router_view_merge(v, s, st->target_weight, st->busy, &mg);
-		publish_service(m, s, st, &mg);
+		bool touched = before && before[s] != st->applies;
+		router_view_merge(v, s, st->target_weight, st->busy || touched, &mg);
+		publish_service(m, s, st, &mg, touched);
 	}
 	if (!snap->router_known || snap->routers_up != (int)v->up ||
 	    snap->routers_total != (int)v->n_instances)

@@ -48,6 +48,7 @@ struct rollout_view {
 	uint8_t phase;		/* enum rollout_phase; 0: no rollout */
 	uint8_t step, steps;	/* step is 1-based, 0 before the first */
 	bool moving;		/* a weight change is being applied */
+	bool blocks_plan;	/* rolled back or halted while later waves wait on it */
 	int16_t failed, max_failed;	/* failed checks, cumulative */
 	int16_t wave;		/* 1-based; 0: not part of a plan */
 	int32_t bake_left_ms;	/* -1: no bake running */
@@ -64,6 +65,8 @@ struct service_state {
 	enum verdict verdict;
 	char reason[160];
 	bool busy;		/* a plan is applying to this service */
+	uint32_t applies;	/* bumped as an apply starts and ends: a router
+				 * read that began before a bump is stale */
 	struct rollout_view rollout;
 	uint64_t changed_at_ms;	/* monotonic ms of the last weight/health/verdict change */
 };
@@ -105,6 +108,8 @@ void model_set_verdict(struct model *m, size_t index, enum verdict v, const char
 /* The whole state of one service at once: a client mirroring an engine. */
 void model_put(struct model *m, size_t index, const struct service_state *st);
 void model_set_busy(struct model *m, size_t index, bool busy);
+/* Every service's applies count now, into out (cfg->n_services). */
+void model_applies(struct model *m, uint32_t *out);
 void model_set_rollout(struct model *m, size_t index, const struct rollout_view *rv);
 void model_set_routers(struct model *m, int up, int total);
 

@@ -65,6 +65,12 @@ void router_view_merge(const struct router_view *v, size_t s, int target, bool b
  * if NULL, a temporary one. Returns -1 with err if memory ran out. */
 int router_view_publish(const struct router_view *v, struct model *m, struct snapshot *scratch,
 			struct co_error *err);
+/* The same for a pass that began when the services' applies counts were
+ * before[] (model_applies): a service an apply touched since then keeps
+ * its weight and drift, since what was read may predate the apply (the
+ * next pass reads it again). before NULL: as router_view_publish. */
+int router_view_publish_since(const struct router_view *v, struct model *m, struct snapshot *scratch,
+			      const uint32_t *before, struct co_error *err);
 
 struct router_poller;
 

@@ -190,6 +190,33 @@ static void agreeing_fleet_publishes_its_weight_without_drift(void **state)
 	assert_int_equal(s->routers_total, 2);
 }
 
+/* A pass that read the router before an apply landed must not publish
+ * that old weight (nor call it drift) after the apply set the new one. */
+static void a_read_older_than_an_apply_is_not_published(void **state)
+{
+	struct fx *f = *state;
+	struct co_error err = { "" };
+	uint32_t before[8];
+	set_all(S_API, 0);
+	pass(f, &fake_driver);
+	model_applies(&f->m, before);
+	assert_int_equal(router_observe_all(&fake_driver, (struct router *)&fk, f->cfg, &f->view, &err), 0);
+	/* The executor applies 25 while that read was in flight. */
+	model_set_busy(&f->m, S_API, true);
+	model_set_target(&f->m, S_API, 25, &err);
+	model_set_weight(&f->m, S_API, 25, &err);
+	model_set_busy(&f->m, S_API, false);
+	assert_int_equal(router_view_publish_since(&f->view, &f->m, NULL, before, &err), 0);
+	assert_true(model_snapshot(&f->m, &f->snap) >= 0);
+	assert_int_equal(f->snap.svc[S_API].weight, 25);
+	assert_false(f->snap.svc[S_API].drift);
+	/* The next pass, begun after it, reads what the router holds. */
+	set_all(S_API, 25);
+	const struct snapshot *s = pass(f, &fake_driver);
+	assert_int_equal(s->svc[S_API].weight, 25);
+	assert_false(s->svc[S_API].drift);
+}
+
 static void instances_that_disagree_are_drift_naming_each(void **state)
 {
 	struct fx *f = *state;
@@ -400,6 +427,7 @@ int main(void)
 		cmocka_unit_test(instance_reason_does_not_repeat_the_name),
 		T(agreeing_fleet_publishes_its_weight_without_drift),
 		T(instances_that_disagree_are_drift_naming_each),
+		T(a_read_older_than_an_apply_is_not_published),
 		T(router_against_the_journal_target_is_drift),
 		T(a_service_being_moved_is_not_drift),
 		T(unreachable_instance_is_counted_not_drift),
