@@ -375,3 +375,62 @@ void exec_excerpt(const char *text, size_t len, char *out, size_t cap)
 	if (!fits)
 		memcpy(out + o, "...", 4);
 }
+
+/* --- argv templates ---------------------------------------------------- */
+
+void exec_argv_free(char **argv)
+{
+	if (!argv)
+		return;
+	for (char **a = argv; *a; a++)
+		free(*a);
+	free(argv);
+}
+
+static const char *var_at(const char *t, const struct exec_var *vars, size_t n, size_t *len)
+{
+	for (size_t k = 0; k < n; k++) {
+		*len = strlen(vars[k].name);
+		if (strncmp(t, vars[k].name, *len) == 0)
+			return vars[k].value ? vars[k].value : "";
+	}
+	return NULL;
+}
+
+/* Two passes (measure, fill), so no value, however long, overruns. */
+static char *expand_one(const char *t, const struct exec_var *vars, size_t n)
+{
+	char *out = NULL;
+	for (int pass = 0; pass < 2; pass++) {
+		size_t o = 0, len = 0;
+		for (const char *p = t; *p; ) {
+			const char *v = *p == '{' ? var_at(p, vars, n, &len) : NULL;
+			size_t vl = v ? strlen(v) : 1;
+			if (out)
+				memcpy(out + o, v ? v : p, vl);
+			o += vl;
+			p += v ? len : 1;
+		}
+		if (out) {
+			out[o] = '\0';
+			break;
+		}
+		if (!(out = malloc(o + 1)))
+			return NULL;
+	}
+	return out;
+}
+
+char **exec_argv_expand(char *const *tmpl, const struct exec_var *vars, size_t n_vars)
+{
+	size_t n = 0;
+	while (tmpl[n])
+		n++;
+	char **argv = calloc(n + 1, sizeof(*argv));
+	for (size_t i = 0; argv && i < n; i++)
+		if (!(argv[i] = expand_one(tmpl[i], vars, n_vars))) {
+			exec_argv_free(argv);
+			return NULL;
+		}
+	return argv;
+}

@@ -64,4 +64,19 @@ void exec_excerpt(const char *text, size_t len, char *out, size_t cap);
 /* Frees a job's buffers and makes it ready to run again. */
 void exec_job_done(struct exec_job *job);
 
+/* A placeholder of an argv template and its value: {"{service}", "api"}. */
+struct exec_var {
+	const char *name;
+	const char *value;
+};
+
+/* argv from templates, each placeholder of vars replaced by its value in
+ * every argument (an argument may hold several, and other text). A value
+ * goes in as it is and is never scanned again, so a detail holding
+ * "{release}" stays so; a {word} that is no placeholder is kept as
+ * written. NULL-terminated and malloc'd (exec_argv_free); NULL when memory
+ * ran out. */
+char **exec_argv_expand(char *const *tmpl, const struct exec_var *vars, size_t n_vars);
+void exec_argv_free(char **argv);	/* NULL: no-op */
+
 #endif

@@ -87,19 +87,16 @@ static int parse_bool(const cJSON *v, const char *key, bool *out, struct co_erro
 	return 0;
 }
 
-/* Every key the request knows; anything else is named as unknown. */
-static int check_keys(const cJSON *o, struct co_error *err)
+int plan_body_keys(const cJSON *o, const char *const *known, const char *expected,
+		   struct co_error *err)
 {
-	static const char *known[] = { "kind", "targets", "all", "to", "weight", "step", "force",
-				       "reason", NULL };
 	unsigned seen = 0;
 	for (const cJSON *e = o->child; e; e = e->next) {
 		size_t k = 0;
 		while (known[k] && strcmp(known[k], e->string) != 0)
 			k++;
 		if (!known[k]) {
-			co_error_set(err, "%.64s: unknown key (expected kind, targets, all, to, weight, "
-				     "step, force, reason)", e->string);
+			co_error_set(err, "%.64s: unknown key (expected %s)", e->string, expected);
 			return -1;
 		}
 		/* Two "to"s: which one the sender meant is anyone's guess. */
@@ -110,6 +107,14 @@ static int check_keys(const cJSON *o, struct co_error *err)
 		seen |= 1u << k;
 	}
 	return 0;
+}
+
+/* Every key the request knows; anything else is named as unknown. */
+static int check_keys(const cJSON *o, struct co_error *err)
+{
+	static const char *const known[] = { "kind", "targets", "all", "to", "weight", "step", "force",
+					     "reason", NULL };
+	return plan_body_keys(o, known, "kind, targets, all, to, weight, step, force, reason", err);
 }
 
 static int parse_goal(const cJSON *o, struct plan_request *r, struct co_error *err)

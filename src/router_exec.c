@@ -19,77 +19,14 @@ struct router {
 
 /* --- argv templates ---------------------------------------------------- */
 
-static void argv_free(char **argv)
-{
-	if (!argv)
-		return;
-	for (char **a = argv; *a; a++)
-		free(*a);
-	free(argv);
-}
-
-/* The value of the placeholder at t ("{service}..."), its length in *len;
- * NULL if t starts no placeholder we know (it is then kept as written). */
-static const char *placeholder(const char *t, size_t *len, const struct service_conf *s,
-			       const char *weight)
-{
-	static const char *const names[] = { "{service}", "{weight}", "{backend}", "{group}",
-					     "{kind}", NULL };
-	for (size_t k = 0; names[k]; k++) {
-		*len = strlen(names[k]);
-		if (strncmp(t, names[k], *len) != 0)
-			continue;
-		switch (k) {
-		case 0: return s->name;
-		case 1: return weight;
-		case 2: return s->route.backend ? s->route.backend : s->name;
-		case 3: return s->group ? s->group : "";
-		default: return kind_name(s->kind);
-		}
-	}
-	return NULL;
-}
-
-/* One argument with its placeholders replaced; two passes (measure, fill)
- * so that no value, however long, can overrun anything. */
-static char *fill_arg(const char *t, const struct service_conf *s, const char *weight)
-{
-	char *out = NULL;
-	size_t need = 0;
-	for (int pass = 0; pass < 2; pass++) {
-		size_t o = 0, len;
-		for (const char *p = t; *p; ) {
-			const char *v = *p == '{' ? placeholder(p, &len, s, weight) : NULL;
-			size_t vl = v ? strlen(v) : 1;
-			if (out)
-				memcpy(out + o, v ? v : p, vl);
-			o += vl;
-			p += v ? len : 1;
-		}
-		if (out) {
-			out[o] = '\0';
-			break;
-		}
-		need = o + 1;
-		if (!(out = malloc(need)))
-			return NULL;
-	}
-	return out;
-}
-
 static char **argv_build(char *const *tmpl, const struct service_conf *s, const char *weight)
 {
-	size_t n = 0;
-	while (tmpl[n])
-		n++;
-	char **argv = calloc(n + 1, sizeof(*argv));
-	for (size_t i = 0; argv && i < n; i++) {
-		if (!(argv[i] = fill_arg(tmpl[i], s, weight))) {
-			argv_free(argv);
-			return NULL;
-		}
-	}
-	return argv;
+	const struct exec_var vars[] = {
+		{ "{service}", s->name }, { "{weight}", weight },
+		{ "{backend}", s->route.backend ? s->route.backend : s->name },
+		{ "{group}", s->group ? s->group : "" }, { "{kind}", kind_name(s->kind) },
+	};
+	return exec_argv_expand(tmpl, vars, sizeof vars / sizeof vars[0]);
 }
 
 /* --- what went wrong -------------------------------------------------- */
@@ -271,7 +208,7 @@ static int exec_observe(struct router *r, size_t instance, struct route_observat
 		if (obs[i].weight == WEIGHT_UNKNOWN && !failed++)
 			snprintf(res->error, sizeof(res->error), "%s", obs[i].detail);
 		if (ran) {
-			argv_free((char **)jobs[j].argv);
+			exec_argv_free((char **)jobs[j].argv);
 			exec_job_done(&jobs[j++]);
 		}
 	}
@@ -304,7 +241,7 @@ static int apply_one(struct router *r, const struct weight_change *c, char *out,
 	}
 	exec_run(&job, 1, 1, timeout_of(r));
 	bool failed = describe_failure(&job, what, timeout_of(r), out, cap);
-	argv_free((char **)job.argv);
+	exec_argv_free((char **)job.argv);
 	exec_job_done(&job);
 	return failed ? -1 : 0;
 }

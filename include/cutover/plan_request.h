@@ -39,6 +39,10 @@ void plan_request_done(struct plan_request *r);
 /* A request body as one JSON object: bounded, and nothing after it. NULL
  * with err naming the byte. */
 cJSON *plan_body_parse(const char *body, size_t len, struct co_error *err);
+/* Refuses a key not in known (NULL-terminated, at most 32), naming it and
+ * what was expected, and a key given twice. */
+int plan_body_keys(const cJSON *o, const char *const *known, const char *expected,
+		   struct co_error *err);
 /* "targets": an array of names and @groups, copied NULL-terminated into
  * *out (freed by the caller even on failure, *n entries). */
 int plan_targets_parse(const cJSON *t, char ***out, size_t *n, struct co_error *err);

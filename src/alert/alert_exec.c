@@ -9,76 +9,13 @@
 
 #include "../exec_run.h"
 
-/* The value of the placeholder at t ("{event}..."), its length in *len;
- * NULL if t starts no placeholder we know (it is then kept as written). */
-static const char *placeholder(const char *t, size_t *len, const struct alert_event *ev,
-			       const char *release)
-{
-	static const char *const names[] = { "{event}", "{service}", "{detail}", "{release}",
-					     "{time}", NULL };
-	for (size_t k = 0; names[k]; k++) {
-		*len = strlen(names[k]);
-		if (strncmp(t, names[k], *len) != 0)
-			continue;
-		switch (k) {
-		case 0: return ev->event;
-		case 1: return ev->service;
-		case 2: return ev->detail;
-		case 3: return release;
-		default: return ev->time;
-		}
-	}
-	return NULL;
-}
-
-/* One argument with its placeholders replaced; two passes (measure, fill)
- * so that no value, however long, can overrun anything. A value is put in
- * as it is and never scanned again: a detail holding "{release}" stays so. */
-static char *fill_arg(const char *t, const struct alert_event *ev, const char *release)
-{
-	char *out = NULL;
-	for (int pass = 0; pass < 2; pass++) {
-		size_t o = 0, len = 0;
-		for (const char *p = t; *p; ) {
-			const char *v = *p == '{' ? placeholder(p, &len, ev, release) : NULL;
-			size_t vl = v ? strlen(v) : 1;
-			if (out)
-				memcpy(out + o, v ? v : p, vl);
-			o += vl;
-			p += v ? len : 1;
-		}
-		if (out) {
-			out[o] = '\0';
-			break;
-		}
-		if (!(out = malloc(o + 1)))
-			return NULL;
-	}
-	return out;
-}
-
-static void argv_free(char **argv)
-{
-	if (!argv)
-		return;
-	for (char **a = argv; *a; a++)
-		free(*a);
-	free(argv);
-}
-
 static char **argv_build(char *const *tmpl, const struct alert_event *ev, const char *release)
 {
-	size_t n = 0;
-	while (tmpl[n])
-		n++;
-	char **argv = calloc(n + 1, sizeof(*argv));
-	for (size_t i = 0; argv && i < n; i++) {
-		if (!(argv[i] = fill_arg(tmpl[i], ev, release))) {
-			argv_free(argv);
-			return NULL;
-		}
-	}
-	return argv;
+	const struct exec_var vars[] = {
+		{ "{event}", ev->event }, { "{service}", ev->service }, { "{detail}", ev->detail },
+		{ "{release}", release }, { "{time}", ev->time },
+	};
+	return exec_argv_expand(tmpl, vars, sizeof vars / sizeof vars[0]);
 }
 
 /* How the hook ended, in words. What it said on stderr goes through
@@ -131,6 +68,6 @@ int alert_exec_once(char *const *tmpl, const struct alert_event *ev, const char 
 	if (rc < 0)
 		describe(&job, timeout_ms, why, cap);
 	exec_job_done(&job);
-	argv_free(argv);
+	exec_argv_free(argv);
 	return rc;
 }

@@ -44,23 +44,8 @@ static int flag(const cJSON *o, const char *key, bool *out, struct co_error *err
 
 static int check_keys(const cJSON *o, struct co_error *err)
 {
-	static const char *known[] = { "targets", "plan", "full", "dry_run", NULL };
-	unsigned seen = 0;
-	for (const cJSON *e = o->child; e; e = e->next) {
-		size_t k = 0;
-		while (known[k] && strcmp(known[k], e->string) != 0)
-			k++;
-		if (!known[k]) {
-			co_error_set(err, "%.64s: unknown key (expected targets, plan, full, dry_run)", e->string);
-			return -1;
-		}
-		if (seen & (1u << k)) {
-			co_error_set(err, "%s: given twice", known[k]);
-			return -1;
-		}
-		seen |= 1u << k;
-	}
-	return 0;
+	static const char *const known[] = { "targets", "plan", "full", "dry_run", NULL };
+	return plan_body_keys(o, known, "targets, plan, full, dry_run", err);
 }
 
 /* Which keys make sense with which action, so a typo'd intent fails loud. */
