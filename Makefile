@@ -89,11 +89,15 @@ check: deps
 # runs its default 25 (with the checks that some kill landed mid-apply),
 # 7 more under ASan (too few for those chance checks, enough for memory
 # errors on every path); make soak runs 100 and more.
+# The threaded parts run under ThreadSanitizer too: the model, the event
+# hub, the rollouts' thread and its controls, the alert workers.
+TSAN_TESTS := test_model test_hub test_rollout test_alert
+
 check-asan:
 	CRASH_ITERS=7 $(MAKE) BUILD=build/asan SAN=asan OPT="-O1 -g" test
-	$(MAKE) BUILD=build/tsan SAN=tsan OPT="-O1 -g" build/tsan/tests/test_model build/tsan/tests/test_hub
-	@echo "ThreadSanitizer: test_model test_hub"; TSAN_OPTIONS=halt_on_error=1 build/tsan/tests/test_model >/dev/null && \
-		TSAN_OPTIONS=halt_on_error=1 build/tsan/tests/test_hub >/dev/null
+	$(MAKE) BUILD=build/tsan SAN=tsan OPT="-O1 -g" $(TSAN_TESTS:%=build/tsan/tests/%)
+	@echo "ThreadSanitizer: $(TSAN_TESTS)"; for t in $(TSAN_TESTS); do \
+		TSAN_OPTIONS=halt_on_error=1 build/tsan/tests/$$t >/dev/null || exit 1; done
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

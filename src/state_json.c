@@ -107,6 +107,7 @@ cJSON *state_rollout_json(const struct rollout_view *rv)
 	cJSON_AddNumberToObject(o, "step", rv->step);
 	cJSON_AddNumberToObject(o, "steps", rv->steps);
 	cJSON_AddBoolToObject(o, "moving", rv->moving);
+	cJSON_AddBoolToObject(o, "blocks_plan", rv->blocks_plan);
 	if (rv->bake_left_ms >= 0)
 		cJSON_AddNumberToObject(o, "bake_left_s", round(rv->bake_left_ms / 100.0) / 10.0);
 	else
@@ -285,12 +286,13 @@ static void rollout_from_json(const cJSON *o, struct rollout_view *rv)
 	rv->step = (uint8_t)clamp_int(o, "step", 0, 255);
 	rv->steps = (uint8_t)clamp_int(o, "steps", 0, 255);
 	rv->moving = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "moving"));
+	rv->blocks_plan = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "blocks_plan"));
 	rv->failed = (int16_t)clamp_int(o, "failed_checks", 0, 32000);
 	rv->max_failed = (int16_t)clamp_int(o, "max_failed_checks", 0, 32000);
 	rv->wave = (int16_t)clamp_int(o, "wave", 0, 32000);
 	const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "bake_left_s");
 	if (cJSON_IsNumber(b) && b->valuedouble >= 0 && b->valuedouble < 1e6)
-		rv->bake_left_ms = (int32_t)(b->valuedouble * 1000.0);
+		rv->bake_left_ms = (int32_t)lround(b->valuedouble * 1000.0);
 	str_into(o, "last_failed_check", rv->last_check, sizeof rv->last_check);
 }
 

@@ -46,12 +46,16 @@ static size_t needs_text(const struct console *c, char *out, size_t cap)
 	out[0] = '\0';
 	for (size_t i = 0; i < c->snap.n && o + 1 < cap; i++) {
 		const struct rollout_view *rv = &c->snap.svc[i].rollout;
-		if (rv->phase != ROLLOUT_WAITING && rv->phase != ROLLOUT_HALTED)
+		const char *name = c->cfg->services[i].name, *sep = n ? ", " : "";
+		int k;
+		if (rv->phase == ROLLOUT_HALTED)
+			k = snprintf(out + o, cap - o, "%s%s halted (%s)", sep, name, rv->last_check);
+		else if (rv->phase == ROLLOUT_WAITING)
+			k = snprintf(out + o, cap - o, "%s%s waiting at step %d/%d", sep, name, rv->step, rv->steps);
+		else if (rv->blocks_plan)
+			k = snprintf(out + o, cap - o, "%s%s rolled back: the next wave waits (o again, or X)", sep, name);
+		else
 			continue;
-		int k = rv->phase == ROLLOUT_HALTED
-			? snprintf(out + o, cap - o, "%s%s halted (%s)", n ? ", " : "", c->cfg->services[i].name, rv->last_check)
-			: snprintf(out + o, cap - o, "%s%s waiting at step %d/%d", n ? ", " : "", c->cfg->services[i].name,
-				   rv->step, rv->steps);
 		o = k > 0 && (size_t)k < cap - o ? o + (size_t)k : cap - 1;
 		n++;
 	}

@@ -23,9 +23,11 @@
  *   {"event":"done","service":S,"weight":100}
  *   {"event":"paused"|"resumed"|"aborted","service":S}
  *   {"event":"promoted","service":S,"full":BOOL}
- *   {"event":"plan_completed","run":ID,"services":N,"checks":C,"cpu_s":X}
+ *   {"event":"plan_completed","run":ID,"services":N,"checks":C,"cpu_s":X,"engine_cpu_s":Y}
  *        (every service of a release plan done; C checks evaluated,
- *         X seconds of the engine's CPU since the plan started)
+ *         X CPU seconds of the autopilot's thread and Y of the whole engine
+ *         since the plan started; both absent when it began in an earlier
+ *         engine)
  * figures: {"weight","green_health","blue_health","verdict","green_p95_ms",
  *   "blue_p95_ms","p95_delta_pct","max_p95_delta_pct","green_error_pct",
  *   "blue_error_pct","max_error_rate_pct","green_5xx_pct" (real traffic

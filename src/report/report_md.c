@@ -336,7 +336,7 @@ static void final_state(FILE *f, const struct report *r)
 	fprintf(f, ".\n");
 	double us = report_cpu_us_per_check(r);
 	if (us >= 0)
-		fprintf(f, "\nEngine CPU per evaluated check: %.1f \xc2\xb5s (%.3f s over %lld checks in "
+		fprintf(f, "\nAutopilot CPU per evaluated check: %.1f \xc2\xb5s (%.3f s over %lld checks in "
 			"%zu completed plan%s).\n", us, r->cpu_s, r->checks, r->plans_completed,
 			r->plans_completed == 1 ? "" : "s");
 }

@@ -20,10 +20,10 @@ const char *ro_name(const struct rollouts *r, size_t i)
 	return r->cfg->services[i].name;
 }
 
-double ro_cpu_seconds(void)
+double ro_cpu_seconds(bool thread)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	clock_gettime(thread ? CLOCK_THREAD_CPUTIME_ID : CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -57,7 +57,9 @@ static void settle_waves(struct rollouts *r)
 				any = true;
 				all = r->s[i].phase == ROLLOUT_DONE;
 			}
-		r->waves[w].complete = all && any;
+		/* A wave whose every member was aborted out of it is done too. */
+		r->waves[w].complete = all;
+		(void)any;
 	}
 	for (size_t k = 0; k < r->n_runs; k++) {
 		struct ro_run *run = &r->runs[k];
@@ -74,7 +76,12 @@ static void settle_waves(struct rollouts *r)
 		cJSON_AddStringToObject(o, "run", run->id);
 		cJSON_AddNumberToObject(o, "services", (double)n);
 		cJSON_AddNumberToObject(o, "checks", (double)(r->checks - run->checks_start));
-		cJSON_AddNumberToObject(o, "cpu_s", ro_cpu_seconds() - run->cpu_start);
+		/* The autopilot's own thread: what checks and steps cost, apart
+		 * from the probes and router reads every client shares. */
+		if (run->cpu_start >= 0) {
+			cJSON_AddNumberToObject(o, "cpu_s", ro_cpu_seconds(true) - run->cpu_start);
+			cJSON_AddNumberToObject(o, "engine_cpu_s", ro_cpu_seconds(false) - run->engine_cpu_start);
+		}
 		ro_journal(r, NULL, NULL, o);
 	}
 }
@@ -108,10 +115,9 @@ static void start_pending(struct rollouts *r, uint64_t now)
 
 /* Changes whose plan ended: the executor's result when it is still the
  * one it reports, else the model's weights say whether it landed. */
-static void settle_moves(struct rollouts *r, uint64_t now)
+static void settle_moves(struct rollouts *r, const struct executor_progress *pp, uint64_t now)
 {
-	struct executor_progress p;
-	executor_get_progress(r->d.exec, &p);
+	const struct executor_progress p = *pp;
 	for (size_t i = 0; i < r->cfg->n_services; i++) {
 		struct ro_svc *s = &r->s[i];
 		if (!s->moving || !s->move_seq)
@@ -132,30 +138,75 @@ static bool executor_idle(struct rollouts *r)
 	return !p.running || p.finished;
 }
 
-/* One plan of every queued change of one kind. The autopilot's own
- * checks judged them: a blocker now (the jobs-first gate, a router gone)
- * holds that service and lets the others go. */
-static void submit(struct rollouts *r, bool rollback)
+/* A service whose next step a gate blocks (the jobs-first gate, a router
+ * gone) stays at its step, says why, and is asked again after two probe
+ * intervals; the others go. A breach's way back is never held. */
+static void hold_blocked(struct rollouts *r, struct plan_move *mv, size_t *n, const struct plan *p,
+			 uint64_t now)
 {
-	struct plan_move *mv = calloc(r->cfg->n_services + 1, sizeof *mv);
+	size_t k = 0;
+	for (size_t m = 0; m < *n; m++) {
+		const struct gate_result *g = NULL;
+		for (size_t x = 0; x < p->n_gates && !g; x++)
+			if (p->gates[x].level == GATE_BLOCK &&
+			    (p->gates[x].service == mv[m].service || p->gates[x].service == PLAN_WHOLE))
+				g = &p->gates[x];
+		struct ro_svc *s = &r->s[mv[m].service];
+		if (!g) {
+			mv[k++] = mv[m];
+			continue;
+		}
+		s->moving = s->queued = false;
+		s->held_until_ms = now + 2 * (uint64_t)r->cfg->probe.interval_ms;
+		snprintf(s->last_fail, sizeof s->last_fail, "next step held: %s: %s", g->name, g->detail);
+		snprintf(s->last_gate, sizeof s->last_gate, "%s", g->name);
+	}
+	*n = k;
+}
+
+static size_t collect(struct rollouts *r, bool rollback, struct plan_move *mv)
+{
 	size_t n = 0;
-	for (size_t i = 0; mv && i < r->cfg->n_services; i++) {
+	for (size_t i = 0; i < r->cfg->n_services; i++) {
 		struct ro_svc *s = &r->s[i];
 		if (s->queued && s->move_rollback == rollback)
 			mv[n++] = (struct plan_move){ i, r->snap.svc[i].weight, s->move_to };
 	}
+	return n;
+}
+
+/* One plan of every queued change of one kind, announced in the journal
+ * before the executor's own intents follow. */
+static void submit(struct rollouts *r, bool rollback, uint64_t now)
+{
+	struct plan_move *mv = calloc(r->cfg->n_services + 1, sizeof *mv);
+	size_t n = mv ? collect(r, rollback, mv) : 0;
 	struct plan p;
 	struct co_error err;
 	if (!n || plan_build_moves(&r->snap, mv, n, rollback, &p, &err) < 0) {
 		free(mv);
 		return;
 	}
+	if (!rollback && p.n_blockers) {
+		hold_blocked(r, mv, &n, &p, now);
+		plan_done(&p);
+		if (!n || plan_build_moves(&r->snap, mv, n, false, &p, &err) < 0) {
+			free(mv);
+			return;
+		}
+	}
+	for (size_t k = 0; !rollback && k < n; k++)
+		if (!r->s[mv[k].service].announced) {	/* once, however often it is retried */
+			ro_journal_advancing(r, mv[k].service);
+			r->s[mv[k].service].announced = true;
+		}
+	ro_journal_flush(r);
 	snprintf(p.actor, sizeof p.actor, "%s", ROLLOUT_ACTOR);
 	/* A breach goes back whatever blocks it (blue said down, a router
 	 * lost), and says so; an unblocked way back is no forced move. */
 	bool forced = rollback && p.n_blockers > 0;
-	int rc = executor_submit(r->d.exec, &p, forced, forced ? "rollout breach: back to blue over a blocking gate" : NULL,
-				 &err);
+	int rc = executor_submit(r->d.exec, &p, forced,
+				 forced ? "rollout breach: back to blue over a blocking gate" : NULL, &err);
 	struct executor_progress prog;
 	executor_get_progress(r->d.exec, &prog);
 	for (size_t k = 0; rc == 0 && k < n; k++) {
@@ -163,15 +214,22 @@ static void submit(struct rollouts *r, bool rollback)
 		s->queued = false;
 		s->move_seq = prog.plan_seq;
 	}
-	if (rc < 0 && !rollback && p.n_blockers) {
-		for (size_t k = 0; k < n; k++)
-			r->s[mv[k].service].queued = false;	/* re-decided next tick */
-	}
 	plan_done(&p);
 	free(mv);
 }
 
 /* --- The model ----------------------------------------------------------- */
+
+/* A service its wave waits on in vain: the waves after it never start
+ * until a human starts it again or aborts it out of the wave. */
+bool ro_blocks_plan(const struct rollouts *r, size_t i)
+{
+	const struct ro_svc *s = &r->s[i];
+	if (s->wave < 0 || (s->phase != ROLLOUT_ROLLED_BACK && s->phase != ROLLOUT_HALTED))
+		return false;
+	const struct ro_run *run = &r->runs[s->run];
+	return s->wave < run->first_wave + run->n_waves - 1;
+}
 
 static void publish(struct rollouts *r, uint64_t now)
 {
@@ -185,6 +243,7 @@ static void publish(struct rollouts *r, uint64_t now)
 			v.step = (uint8_t)(s->step + 1 > 255 ? 255 : s->step + 1);
 			v.steps = (uint8_t)(rc->n_steps > 255 ? 255 : rc->n_steps);
 			v.moving = s->moving;
+			v.blocks_plan = ro_blocks_plan(r, i);
 			v.failed = (int16_t)s->failed;
 			v.max_failed = (int16_t)rc->max_failed_checks;
 			v.wave = (int16_t)(s->wave >= 0 ? s->wave - r->runs[s->run].first_wave + 1 : 0);
@@ -209,6 +268,12 @@ static void publish(struct rollouts *r, uint64_t now)
 
 static void tick(struct rollouts *r, uint64_t now)
 {
+	/* Progress before the snapshot: the executor sets the model's weights
+	 * before it says a plan finished, so a finished plan's weights are in
+	 * the snapshot (the other order sees a landed move with its old
+	 * weight, and takes it for a hand move). */
+	struct executor_progress prog;
+	executor_get_progress(r->d.exec, &prog);
 	if (model_snapshot(r->d.m, &r->snap) < 0)
 		return;
 	/* Nothing is decided before the router was read: a restart must know
@@ -222,7 +287,7 @@ static void tick(struct rollouts *r, uint64_t now)
 		r->restored = true;
 	}
 	ro_controls_run(r, now, true);
-	settle_moves(r, now);
+	settle_moves(r, &prog, now);
 	for (size_t i = 0; i < r->cfg->n_services; i++)
 		if (ro_active(r->s[i].phase))
 			ro_step_service(r, i, now);
@@ -230,9 +295,9 @@ static void tick(struct rollouts *r, uint64_t now)
 	start_pending(r, now);
 	ro_journal_flush(r);
 	if (executor_idle(r)) {
-		submit(r, true);
+		submit(r, true, now);
 		if (executor_idle(r))
-			submit(r, false);
+			submit(r, false, now);
 	}
 	publish(r, now);
 	ro_clock_save(r, now);
@@ -304,8 +369,10 @@ void rollouts_stop(struct rollouts *r)
 	r->stop = true;
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->lock);
-	if (r->running)
+	if (r->running) {
 		pthread_join(r->thread, NULL);
+		ro_clock_save(r, UINT64_MAX);	/* a clean stop loses no bake time */
+	}
 	r->running = false;
 	/* Controls still waiting are told the engine stops. */
 	pthread_mutex_lock(&r->lock);

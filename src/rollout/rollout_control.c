@@ -26,7 +26,8 @@ int ro_new_run(struct rollouts *r, bool plan)
 	snprintf(run->id, sizeof run->id, "r-%.19s-%u", t, ++r->id_counter);
 	run->plan = plan;
 	run->first_wave = (int)r->n_waves;
-	run->cpu_start = ro_cpu_seconds();
+	run->cpu_start = ro_cpu_seconds(true);
+	run->engine_cpu_start = ro_cpu_seconds(false);
 	run->checks_start = r->checks;
 	return (int)r->n_runs++;
 }
@@ -105,7 +106,7 @@ cJSON *ro_status_json(struct rollouts *r)
 		if (p == ROLLOUT_NONE)
 			continue;
 		cJSON_AddItemToArray(arr, service_status(r, i));
-		if (p == ROLLOUT_WAITING || p == ROLLOUT_HALTED)
+		if (p == ROLLOUT_WAITING || p == ROLLOUT_HALTED || ro_blocks_plan(r, i))
 			cJSON_AddItemToArray(needs, cJSON_CreateString(ro_name(r, i)));
 	}
 	cJSON_AddNumberToObject(o, "checks", (double)r->checks);
@@ -167,6 +168,15 @@ static void do_resume(struct ro_act *a, size_t i)
 static void do_abort(struct ro_act *a, size_t i)
 {
 	struct ro_svc *s = &a->r->s[i];
+	if (s->phase == ROLLOUT_ROLLED_BACK && s->wave >= 0) {
+		/* Given up: its wave goes on without it. */
+		bool blocked = ro_blocks_plan(a->r, i);
+		s->wave = -1;
+		control_record(a, i, "aborted", false);
+		ro_answer(a->done, ro_name(a->r, i), "aborted",
+			  blocked ? "taken out of its wave: the next wave may start" : "taken out of its wave");
+		return;
+	}
 	if (!ro_active(s->phase)) {
 		ro_answer(a->refused, ro_name(a->r, i), "refused", "no rollout running");
 		return;
@@ -182,7 +192,10 @@ static void do_abort(struct ro_act *a, size_t i)
 	s->phase = ROLLOUT_BAKING;
 	s->moving = false;	/* a change in flight ends; the way back follows it */
 	ro_queue_move(a->r, i, s->step < 0 ? 0 : s->step, true);
-	ro_journal(a->r, a->actor, NULL, ro_record(a->r, i, "rolled_back"));
+	cJSON *o = ro_record(a->r, i, "rolled_back");
+	cJSON_AddNumberToObject(o, "step", s->step + 1);
+	cJSON_AddNumberToObject(o, "from", a->r->snap.svc[i].weight);
+	ro_journal(a->r, a->actor, NULL, o);
 	ro_alert(a->r, ALERT_ROLLED_BACK, i, "aborted: back to blue", NULL);
 	ro_answer(a->done, ro_name(a->r, i), "aborted", "going back to 0");
 }
@@ -191,8 +204,11 @@ static void do_promote(struct ro_act *a, size_t i)
 {
 	struct ro_svc *s = &a->r->s[i];
 	enum rollout_phase p = s->phase;
-	if (p != ROLLOUT_BAKING && p != ROLLOUT_WAITING && p != ROLLOUT_HALTED && p != ROLLOUT_PENDING) {
-		ro_answer(a->refused, ro_name(a->r, i), "refused", p == ROLLOUT_PAUSED ? "paused: resume first" : "no rollout running");
+	if (p != ROLLOUT_BAKING && p != ROLLOUT_WAITING && p != ROLLOUT_HALTED) {
+		ro_answer(a->refused, ro_name(a->r, i), "refused",
+			  p == ROLLOUT_PAUSED ? "paused: resume first"
+			  : p == ROLLOUT_PENDING ? "not started yet: its wave (or a parallel slot) waits"
+			  : "no rollout running");
 		return;
 	}
 	s->promote = true;

@@ -30,6 +30,7 @@ struct ro_svc {
 	int move_to, move_step;
 	uint64_t move_seq;		/* the executor's plan_seq; 0 queued only */
 	bool queued;			/* in this tick's batch */
+	bool announced;			/* its "advancing" record is written */
 	bool unsure;			/* restored mid-change: read the router first */
 	bool rb_unsure;			/* restored after "rolled_back" with no outcome since */
 	/* The bake. */
@@ -41,6 +42,7 @@ struct ro_svc {
 	bool traffic_base;
 	uint64_t base_responses, base_5xx;
 	bool promote, promote_full;
+	uint64_t held_until_ms;		/* a gate blocked its next step until then */
 	char last_gate[32];
 	char last_fail[176];
 	cJSON *last_figures;		/* owned */
@@ -58,7 +60,8 @@ struct ro_run {
 	bool plan;			/* the config's release plan */
 	bool ended;
 	int first_wave, n_waves;
-	double cpu_start;		/* process CPU seconds at its start */
+	double cpu_start;		/* the rollouts thread's CPU s at its start; <0 unknown */
+	double engine_cpu_start;	/* the whole process's */
 	uint64_t checks_start;
 };
 
@@ -113,11 +116,14 @@ void ro_step_service(struct rollouts *r, size_t i, uint64_t now);
 void ro_begin(struct rollouts *r, size_t i, uint64_t now);
 /* Queues service i's weight change toward step k, or to 0. */
 void ro_queue_move(struct rollouts *r, size_t i, int step, bool rollback);
+void ro_journal_advancing(struct rollouts *r, size_t i);
 /* A queued or applied change finished (ok or not). */
 void ro_landed(struct rollouts *r, size_t i, bool ok, const char *why, uint64_t now);
 /* The bake of the current step starts from zero (left_ms: resumed). */
 void ro_bake_start(struct rollouts *r, size_t i, int64_t baked_ms, uint64_t now);
 bool ro_active(enum rollout_phase p);
+/* Holds the weight for a human: journaled, alerted, the reason kept. */
+void ro_halt(struct rollouts *r, size_t i, const char *gate, const char *detail, const cJSON *fig);
 /* After a restart: the step the router shows bakes again from zero, or
  * the bake that ran resumes with what it had baked. */
 void ro_landed_again(struct rollouts *r, size_t i, uint64_t now);
@@ -143,6 +149,7 @@ void ro_alert(struct rollouts *r, const char *event, size_t i, const char *detai
 /* rollout_restore.c: the journal read back, and the bake clocks. */
 void ro_restore_read(struct rollouts *r);
 void ro_restore_settle(struct rollouts *r, uint64_t now);
+/* At most once a second; now UINT64_MAX: at once (a clean stop). */
 void ro_clock_save(struct rollouts *r, uint64_t now);
 
 /* rollout_control.c: one request being carried out. */
@@ -165,8 +172,9 @@ int ro_new_run(struct rollouts *r, bool plan);
 int ro_new_wave(struct rollouts *r, int run, int parallel);
 
 /* rollout.c */
+bool ro_blocks_plan(const struct rollouts *r, size_t i);
 const struct rollout_conf *ro_conf(const struct rollouts *r, size_t i);
 const char *ro_name(const struct rollouts *r, size_t i);
-double ro_cpu_seconds(void);
+double ro_cpu_seconds(bool thread);	/* this thread's CPU s, or the process's */
 
 #endif

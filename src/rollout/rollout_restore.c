@@ -29,8 +29,11 @@ static void place(struct rollouts *r, struct ro_svc *s, const cJSON *rec)
 	for (size_t k = 0; k < r->n_runs && run < 0; k++)
 		if (strcmp(r->runs[k].id, id) == 0)
 			run = (int)k;
-	if (run < 0 && (run = ro_new_run(r, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "release_plan")))) >= 0)
+	bool plan = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "release_plan"));
+	if (run < 0 && (run = ro_new_run(r, plan)) >= 0) {
 		snprintf(r->runs[run].id, sizeof r->runs[run].id, "%s", id);
+		r->runs[run].cpu_start = -1;	/* begun in an earlier engine */
+	}
 	int wave_no = num(rec, "wave", 1);
 	while (run >= 0 && r->runs[run].n_waves < wave_no && wave_no <= 10000)
 		if (ro_new_wave(r, run, num(rec, "parallel", 1)) < 0)
@@ -68,11 +71,16 @@ static void apply(struct rollouts *r, struct ro_svc *s, const char *ev, const cJ
 		s->failed = num(rec, "failed_checks", s->failed);
 		snprintf(s->last_fail, sizeof s->last_fail, "%s: %s", str(rec, "gate"), str(rec, "detail"));
 		snprintf(s->last_gate, sizeof s->last_gate, "%s", str(rec, "gate"));
-		if (ev[0] == 'h')
+		if (ev[0] == 'h') {
 			set_phase(s, ROLLOUT_HALTED);
+			s->unsure = false;	/* a restart's halt settled it */
+		}
 	} else if (strcmp(ev, "waiting") == 0) {
 		s->step = step;
 		set_phase(s, ROLLOUT_WAITING);
+	} else if (strcmp(ev, "halted") == 0 && !cJSON_GetObjectItemCaseSensitive(rec, "gate")) {
+		s->phase = ROLLOUT_HALTED;	/* (older bare records) */
+		s->unsure = false;
 	} else if (strcmp(ev, "rolled_back") == 0) {
 		s->phase = ROLLOUT_ROLLED_BACK;
 		s->rb_unsure = true;
@@ -94,15 +102,25 @@ static void apply(struct rollouts *r, struct ro_svc *s, const char *ev, const cJ
 	}
 }
 
+/* A release plan that completed stays so: its record is not written again. */
+static void plan_completed(struct rollouts *r, const cJSON *rec)
+{
+	for (size_t k = 0; k < r->n_runs; k++)
+		if (strcmp(r->runs[k].id, str(rec, "run")) == 0)
+			r->runs[k].ended = true;
+}
+
 static int on_record(const cJSON *rec, long line, void *ctx)
 {
 	struct rollouts *r = ctx;
 	const char *type = str(rec, "type");
+	if (strcmp(type, "rollout") == 0 && strcmp(str(rec, "event"), "plan_completed") == 0)
+		plan_completed(r, rec);
 	long i = config_find_service(r->cfg, str(rec, "service"));
 	if (i < 0)
 		return 0;
-	if (strcmp(type, "outcome") == 0)
-		r->s[i].rb_unsure = false;	/* the way back landed, or a hand moved it since */
+	if (strcmp(type, "outcome") == 0 && num(rec, "to", -1) == 0)
+		r->s[i].rb_unsure = false;	/* the way back landed (an advance in flight does not count) */
 	else if (strcmp(type, "rollout") == 0)
 		apply(r, &r->s[i], str(rec, "event"), rec);
 	return 0;
@@ -129,8 +147,6 @@ void ro_restore_read(struct rollouts *r)
 {
 	struct co_error err;
 	(void)journal_read(journal_path(r->d.j), on_record, r, &err);
-	for (size_t k = 0; k < r->n_runs; k++)
-		r->runs[k].ended = false;	/* settle_waves says again */
 	read_clocks(r);
 }
 
@@ -149,15 +165,19 @@ static void settle_unsure(struct rollouts *r, size_t i, uint64_t now)
 	s->unsure = false;
 	s->expect_weight = w;
 	if (at == -2) {
-		s->phase = ROLLOUT_HALTED;
-		snprintf(s->last_fail, sizeof s->last_fail,
-			 "after a restart the router reads %d%%, which is no step of this rollout", w);
-		ro_journal(r, NULL, NULL, ro_record(r, i, "halted"));
+		char d[128];
+		snprintf(d, sizeof d, "after a restart the router reads %d%%, which is no step of this rollout", w);
+		ro_halt(r, i, "restart", d, NULL);
 		return;
 	}
 	s->step = at;
 	if (at >= 0)
 		ro_landed_again(r, i, now);
+}
+
+static bool baking(const struct ro_svc *s)
+{
+	return s->phase == ROLLOUT_BAKING || (s->phase == ROLLOUT_PAUSED && s->before_pause == ROLLOUT_BAKING);
 }
 
 void ro_restore_settle(struct rollouts *r, uint64_t now)
@@ -170,7 +190,9 @@ void ro_restore_settle(struct rollouts *r, uint64_t now)
 			s->phase = ROLLOUT_BAKING;	/* lands as rolled back */
 		} else if (ro_active(s->phase) && s->unsure) {
 			settle_unsure(r, i, now);
-		} else if (ro_active(s->phase) && s->step >= 0 && s->bake_id[0]) {
+		} else if (baking(s) && s->step >= 0 && !s->bake_id[0]) {
+			ro_landed_again(r, i, now);	/* resumed from a halt: the step bakes from zero */
+		} else if (baking(s) && s->step >= 0 && s->bake_id[0]) {
 			const cJSON *c = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->clocks, "bakes"), s->bake_id);
 			int64_t baked = cJSON_IsNumber(c) && c->valuedouble > 0 ? (int64_t)c->valuedouble : 0;
 			ro_bake_resume(r, i, baked, now);
@@ -184,9 +206,10 @@ void ro_restore_settle(struct rollouts *r, uint64_t now)
 
 void ro_clock_save(struct rollouts *r, uint64_t now)
 {
-	if (!r->d.clock_path || now - r->last_clock_ms < 1000)
+	if (!r->d.clock_path || (now != UINT64_MAX && now - r->last_clock_ms < 1000))
 		return;
-	r->last_clock_ms = now;
+	if (now != UINT64_MAX)
+		r->last_clock_ms = now;
 	cJSON *o = cJSON_CreateObject(), *b = cJSON_AddObjectToObject(o, "bakes");
 	bool any = false;
 	for (size_t i = 0; i < r->cfg->n_services; i++) {

@@ -61,6 +61,21 @@ static void start_one(struct ro_act *a, size_t i, int run, int wave, int wave_no
 	answer_start(a->done, ro_name(r, i), "started", d, wave_no, rc);
 }
 
+/* A wave that names no bound takes the tightest of its members' own: a
+ * group's rollout.parallel applies to its services. */
+static int wave_parallel(struct rollouts *r, const size_t *m, size_t n, int given)
+{
+	if (given > 0)
+		return given;
+	int p = 0;
+	for (size_t k = 0; k < n; k++) {
+		int q = ro_conf(r, m[k])->parallel;
+		if (!p || q < p)
+			p = q;
+	}
+	return p > 0 ? p : 1;
+}
+
 /* One wave of the members that can start; returns whether any did. */
 static bool start_wave(struct ro_act *a, const size_t *m, size_t n, int parallel, int *run, int wave_no)
 {
@@ -75,11 +90,12 @@ static bool start_wave(struct ro_act *a, const size_t *m, size_t n, int parallel
 	}
 	if (!ok)
 		return false;
+	parallel = wave_parallel(r, m, n, parallel);
 	int wave = -1;
 	if (!a->rq->dry_run) {
 		if (*run < 0)
 			*run = ro_new_run(r, a->rq->plan);
-		wave = *run < 0 ? -1 : ro_new_wave(r, *run, parallel > 0 ? parallel : r->cfg->rollout.parallel);
+		wave = *run < 0 ? -1 : ro_new_wave(r, *run, parallel);
 		if (wave < 0)
 			return false;
 	}

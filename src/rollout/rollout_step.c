@@ -37,11 +37,16 @@ void ro_queue_move(struct rollouts *r, size_t i, int step, bool rollback)
 	s->move_step = step;
 	s->move_to = rollback ? 0 : rc->steps[step].weight;
 	s->move_seq = 0;
-	if (rollback)
-		return;	/* its record was written with the breach or the abort */
+	s->announced = false;
+}
+
+/* Said when the change is handed over, before the executor's intents. */
+void ro_journal_advancing(struct rollouts *r, size_t i)
+{
+	const struct ro_svc *s = &r->s[i];
 	cJSON *o = ro_record(r, i, "advancing");
-	cJSON_AddNumberToObject(o, "step", step + 1);
-	cJSON_AddNumberToObject(o, "steps", (double)rc->n_steps);
+	cJSON_AddNumberToObject(o, "step", s->move_step + 1);
+	cJSON_AddNumberToObject(o, "steps", (double)ro_conf(r, i)->n_steps);
 	cJSON_AddNumberToObject(o, "from", r->snap.svc[i].weight);
 	cJSON_AddNumberToObject(o, "to", s->move_to);
 	ro_journal(r, NULL, NULL, o);
@@ -102,11 +107,12 @@ void ro_begin(struct rollouts *r, size_t i, uint64_t now)
 	next_step(r, i, now);
 }
 
-static void halt(struct rollouts *r, size_t i, const char *gate, const char *detail, const cJSON *fig)
+void ro_halt(struct rollouts *r, size_t i, const char *gate, const char *detail, const cJSON *fig)
 {
 	struct ro_svc *s = &r->s[i];
 	s->phase = ROLLOUT_HALTED;
 	snprintf(s->last_fail, sizeof s->last_fail, "%s: %s", gate, detail);
+	snprintf(s->last_gate, sizeof s->last_gate, "%s", gate);
 	cJSON *o = ro_record(r, i, "halted");
 	cJSON_AddNumberToObject(o, "step", s->step + 1);
 	cJSON_AddNumberToObject(o, "weight", r->snap.svc[i].weight);
@@ -127,11 +133,11 @@ void ro_landed(struct rollouts *r, size_t i, bool ok, const char *why, uint64_t 
 		s->expect_weight = 0;
 		s->phase = ok ? ROLLOUT_ROLLED_BACK : ROLLOUT_HALTED;
 		if (!ok)
-			halt(r, i, "rollback", why && *why ? why : "the way back failed", NULL);
+			ro_halt(r, i, "rollback", why && *why ? why : "the way back failed", NULL);
 		return;
 	}
 	if (!ok) {
-		halt(r, i, "weight-change", why && *why ? why : "the weight change failed", NULL);
+		ro_halt(r, i, "weight-change", why && *why ? why : "the weight change failed", NULL);
 		return;
 	}
 	s->step = s->move_step;
@@ -189,7 +195,7 @@ static void breach(struct rollouts *r, size_t i, const struct ro_check *c)
 {
 	const struct rollout_conf *rc = ro_conf(r, i);
 	if (rc->on_breach == BREACH_HALT) {
-		halt(r, i, c->gate, c->detail, c->figures);
+		ro_halt(r, i, c->gate, c->detail, c->figures);
 		return;
 	}
 	struct ro_svc *s = &r->s[i];
@@ -262,7 +268,7 @@ static bool moved_by_hand(struct rollouts *r, size_t i)
 	snprintf(d, sizeof d, "the weight is %d%%, not the %d%% the rollout set: moved outside it",
 		 w, s->expect_weight);
 	s->expect_weight = w;
-	halt(r, i, "weight-moved", d, NULL);
+	ro_halt(r, i, "weight-moved", d, NULL);
 	return true;
 }
 
@@ -270,12 +276,15 @@ static void bake(struct rollouts *r, size_t i, uint64_t now)
 {
 	struct ro_svc *s = &r->s[i];
 	const struct rollout_conf *rc = ro_conf(r, i);
-	s->baked_ms += (int64_t)(now - s->bake_tick_ms);
+	if (s->bake_tick_ms)	/* 0: a bake no one started the clock of */
+		s->baked_ms += (int64_t)(now - s->bake_tick_ms);
 	s->bake_tick_ms = now;
 	if (check_due(r, i, now))
 		run_check(r, i, now);
 	if (s->phase != ROLLOUT_BAKING || s->moving)
 		return;	/* the check breached */
+	if (now < s->held_until_ms)
+		return;	/* a gate blocked the next step: asked again later */
 	bool baked = s->baked_ms >= rc->steps[s->step].bake_ms || s->promote || s->promote_full;
 	bool passed = s->checked && s->last_ok && (!s->hold || s->promote || s->promote_full);
 	if (baked && passed)
@@ -291,6 +300,6 @@ void ro_step_service(struct rollouts *r, size_t i, uint64_t now)
 		return;
 	if (s->phase == ROLLOUT_BAKING && s->step >= 0)
 		bake(r, i, now);
-	else if (s->phase == ROLLOUT_BAKING)
+	else if (s->phase == ROLLOUT_BAKING && now >= s->held_until_ms)
 		next_step(r, i, now);
 }

@@ -194,7 +194,7 @@ assert s["api"]["weight"] == 0 and s["api"]["drift"] is False, s["api"]
 t = s["api"]["traffic"]
 assert t["blue"]["requests"] == 0 and t["green"]["requests"] == 0, t
 assert t["green"]["rtime_ms"] is None, t	# no requests: no response time to report
-assert set(t["blue"]) == {"rtime_ms", "err5xx_pct", "sessions", "requests"}, t'
+assert set(t["blue"]) == {"rtime_ms", "err5xx_pct", "sessions", "requests", "responses", "err5xx"}, t'
 check "status on haproxy writes nothing either" test ! -e "$dir/hstate"
 
 expect_out "move api to 25 through the runtime sockets" 0 "applied" \

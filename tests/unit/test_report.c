@@ -348,7 +348,7 @@ static void markdown_has_the_timeline_breach_table_and_escapes(void **state)
 	assert_non_null(strstr(md, "| real-traffic 5xx | 4.5 % |"));
 	assert_non_null(strstr(md, "known noisy \\| \\<script\\>"));
 	assert_non_null(strstr(md, "| api | 0 % | 100 % |"));
-	assert_non_null(strstr(md, "Engine CPU per evaluated check: 125.0 \xc2\xb5s"));
+	assert_non_null(strstr(md, "Autopilot CPU per evaluated check: 125.0 \xc2\xb5s"));
 	assert_null(strstr(md, "hunter2"));
 	free(md);
 	report_free(r);
