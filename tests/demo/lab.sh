@@ -233,7 +233,13 @@ fi
 		printf ' "router": {"driver": "rehearsal"},\n'
 	fi
 	printf ' "probe": {"interval_ms": 500, "timeout_ms": 400, "window": 120},\n'
-	printf ' "gates": {"min_samples": 20}, "state_dir": "state",\n "services": [\n'
+	printf ' "gates": {"min_samples": 20}, "state_dir": "state",\n'
+	# Bakes short enough to watch a rollout walk (o in the console).
+	printf ' "rollout": {"steps": [{"weight": 5, "bake_s": 15}, {"weight": 25, "bake_s": 20}, {"pause": true},\n'
+	printf '             {"weight": 100, "bake_s": 20}], "max_failed_checks": 3, "parallel": 2},\n'
+	printf ' "plan": {"waves": [{"targets": ["@jobs-nightly", "@jobs-hourly"]}, {"targets": ["@identity"]},\n'
+	printf '          {"targets": ["@search", "@payments"], "parallel": 3}, {"targets": ["@media"]}]},\n'
+	printf ' "services": [\n'
 	sep=""
 	while read -r name kind g bp gp; do
 		if [ "$router" = haproxy ]; then
@@ -265,6 +271,8 @@ fi
 	else
 		echo "demo: rehearsal router: moves are journaled; nothing outside cutover changes"
 	fi
+	echo "demo: o starts a rollout on autopilot (steps 5, 25, a pause, 100); P promotes, X aborts;"
+	echo "demo:   or the whole plan in waves: $BIN rollout start --plan -c $dir/demo.json"
 } > "$dir/lab.txt"
 cat "$dir/lab.txt"
 echo "demo: (this is kept in $dir/lab.txt)"
