@@ -143,10 +143,32 @@ static void read_clocks(struct rollouts *r)
 	free(buf);
 }
 
+/* The journal may name steps the config no longer has (its steps were
+ * edited between two engines) or odd numbers: such a rollout does not
+ * trust its step and is settled by the router's weight, as after a crash. */
+static void distrust_odd_steps(struct rollouts *r)
+{
+	for (size_t i = 0; i < r->cfg->n_services; i++) {
+		struct ro_svc *s = &r->s[i];
+		int n = (int)ro_conf(r, i)->n_steps;
+		bool odd = s->step < -1 || s->step >= n || (s->unsure && (s->move_step < 0 || s->move_step >= n));
+		if (!odd && s->phase == ROLLOUT_WAITING)
+			odd = s->step < 0 || !ro_conf(r, i)->steps[s->step].pause;
+		if (odd && ro_active(s->phase)) {
+			s->step = -1;
+			s->unsure = true;
+			s->bake_id[0] = '\0';
+		}
+		if (s->step < -1 || s->step >= n)
+			s->step = -1;
+	}
+}
+
 void ro_restore_read(struct rollouts *r)
 {
 	struct co_error err;
 	(void)journal_read(journal_path(r->d.j), on_record, r, &err);
+	distrust_odd_steps(r);
 	read_clocks(r);
 }
 

@@ -127,6 +127,22 @@ static void a_blocking_jobs_first_gate_holds_the_first_step_until_the_job_is_on_
 	fx_wait(f, 0, at(ROLLOUT_DONE, 2, 0, 100), 3000);
 }
 
+/* A journal written under other steps (the config was edited between two
+ * engines) names step 4 of 2: the step is settled by the router's weight,
+ * never used as an index. */
+static void a_journal_step_the_config_lost_is_settled_by_the_router(void **state)
+{
+	struct fx *f = fx_open(state, "\"rollout\":{\"steps\":[" STEP(50, 3) "," STEP(100, 0.1) "]}",
+			       SVC("api", "exposed"));
+	struct co_error err;
+	fx_append(f, "{\"event\":\"started\",\"service\":\"api\",\"run\":\"r-old\",\"wave\":1,\"parallel\":1,\"steps\":5,\"weights\":[5,10,25,50,100],\"max_failed_checks\":3,\"on_breach\":\"rollback\",\"release_plan\":false}");
+	fx_append(f, "{\"event\":\"baking\",\"service\":\"api\",\"step\":4,\"steps\":5,\"weight\":50,\"bake_s\":9,\"bake_id\":\"x\"}");
+	model_set_weight(&f->m, 0, 50, &err);
+	fx_start(f);
+	fx_wait(f, 0, at(ROLLOUT_BAKING, 1, 0, 50), 2000);
+	assert_true(fx_view(f, 0, NULL).bake_left_ms > 2000);	/* from zero */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -136,6 +152,7 @@ int main(void)
 		cmocka_unit_test_teardown(a_groups_parallel_bounds_its_wave, fx_teardown),
 		cmocka_unit_test_teardown(a_restart_that_finds_no_step_halts_once_with_its_reason, fx_teardown),
 		cmocka_unit_test_teardown(a_blocking_jobs_first_gate_holds_the_first_step_until_the_job_is_on_green, fx_teardown),
+		cmocka_unit_test_teardown(a_journal_step_the_config_lost_is_settled_by_the_router, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
