@@ -79,8 +79,12 @@ deps:
 test: $(BIN) $(SIM) $(TESTS)
 	@BUILD=$(BUILD) BIN=$(BIN) SIM=$(SIM) sh tests/run.sh
 
+# Builds use every core (four of them: plain, ASan, TSan, clang for the
+# fuzzers); the suites themselves run one at a time, as their timings need.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 check: deps
-	$(MAKE) all $(TESTS)
+	$(MAKE) -j$(JOBS) all $(TESTS)
 	$(MAKE) test
 	$(MAKE) check-asan
 	$(MAKE) fuzz-check
@@ -94,8 +98,9 @@ check: deps
 TSAN_TESTS := test_model test_hub test_rollout test_alert
 
 check-asan:
+	$(MAKE) -j$(JOBS) BUILD=build/asan SAN=asan OPT="-O1 -g" all $(TESTS:$(BUILD)/%=build/asan/%)
 	CRASH_ITERS=7 $(MAKE) BUILD=build/asan SAN=asan OPT="-O1 -g" test
-	$(MAKE) BUILD=build/tsan SAN=tsan OPT="-O1 -g" $(TSAN_TESTS:%=build/tsan/tests/%)
+	$(MAKE) -j$(JOBS) BUILD=build/tsan SAN=tsan OPT="-O1 -g" $(TSAN_TESTS:%=build/tsan/tests/%)
 	@echo "ThreadSanitizer: $(TSAN_TESTS)"; for t in $(TSAN_TESTS); do \
 		TSAN_OPTIONS=halt_on_error=1 build/tsan/tests/$$t >/dev/null || exit 1; done
 
@@ -119,7 +124,7 @@ fuzz: deps
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 fuzz-check:
-	@sh tests/fuzz/check.sh
+	@MAKE="$(MAKE) -j$(JOBS)" sh tests/fuzz/check.sh
 
 bench: deps all
 	@sh tests/bench/run.sh
