@@ -419,7 +419,7 @@ churn=$spid
 csock=$dir/churn/state/churn.sock
 check "the churn engine starts" test -S "$csock"
 sleep 2
-SLOW_HOLD=25	# not read for this long; the stream runs at ~1 MB/s here: 4 MiB in ~5 s
+SLOW_HOLD=12	# not read for this long; the stream runs at ~0.8-1 MB/s here: 4 MiB in ~5 s
 rss0=$(rss_kb "$churn")
 "$PY" "$H/sse.py" "$csock" gaps $((SLOW_HOLD + 2)) > "$dir/gaps.out" 2>&1 &
 gaps=$!; pids="$pids $gaps"

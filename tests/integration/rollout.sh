@@ -163,6 +163,11 @@ import json, sys
 ev = [r["event"] for r in map(json.loads, open(sys.argv[1])) if r.get("type") == "rollout" and r.get("service") == "api"]
 assert ev[0] == "started" and ev[-1] == "done" and ev.count("advancing") == 3 and ev.count("baking") == 3, ev
 PY
+metrics() { curl -s --max-time 5 --unix-socket "$dir/state/ro.sock" http://engine/metrics > "$dir/m"; }
+metrics
+check "/metrics is clean for promtool with a rollout in it" promtool check metrics < "$dir/m"
+check "/metrics says api's rollout is done and counts checks" sh -c \
+	"grep -q '^cutover_rollout_phase{service=\"api\",phase=\"done\"} 1' '$dir/m' && grep -q '^cutover_rollout_checks_total [1-9]' '$dir/m'"
 expect_out "a second start of a finished rollout starts it again (nothing to do)" 0 "started" \
 	"$BIN" rollout start $C api --yes
 
