@@ -90,7 +90,7 @@ check: deps
 	$(MAKE) fuzz-check
 
 # The crash suite's random kills are most of the suite's time: make check
-# runs 12 (its second lands in an apply for sure), 7 more under ASan;
+# runs 12 (its second lands in an apply for sure), 4 more under ASan;
 # make soak runs 100 and more, and the suite alone its default 25.
 # The threaded parts run under ThreadSanitizer too: the model, the event
 # hub, the rollouts' thread and its controls, the alert workers.
@@ -98,7 +98,7 @@ TSAN_TESTS := test_model test_hub test_rollout test_alert
 
 check-asan:
 	$(MAKE) -j$(JOBS) BUILD=build/asan SAN=asan OPT="-O1 -g" all $(TESTS:$(BUILD)/%=build/asan/%)
-	CRASH_ITERS=7 $(MAKE) BUILD=build/asan SAN=asan OPT="-O1 -g" test
+	CRASH_ITERS=4 $(MAKE) BUILD=build/asan SAN=asan OPT="-O1 -g" test
 	$(MAKE) -j$(JOBS) BUILD=build/tsan SAN=tsan OPT="-O1 -g" $(TSAN_TESTS:%=build/tsan/tests/%)
 	@echo "ThreadSanitizer: $(TSAN_TESTS)"; for t in $(TSAN_TESTS); do \
 		TSAN_OPTIONS=halt_on_error=1 build/tsan/tests/$$t >/dev/null || exit 1; done
@@ -116,7 +116,7 @@ clean:
 
 # fuzz: every libFuzzer target (tests/fuzz/fuzz_*.c: config, journal lines,
 # HAProxy answers, themes, event streams, plan requests) for FUZZ_SECONDS
-# each (default 300); fuzz-check: 10 s each, as make check runs them.
+# each (default 300); fuzz-check: 5 s each, as make check runs them.
 .PHONY: fuzz-check
 FUZZ_SECONDS ?= 300
 fuzz: deps
