@@ -108,6 +108,7 @@ cJSON *state_rollout_json(const struct rollout_view *rv)
 	cJSON_AddNumberToObject(o, "steps", rv->steps);
 	cJSON_AddBoolToObject(o, "moving", rv->moving);
 	cJSON_AddBoolToObject(o, "blocks_plan", rv->blocks_plan);
+	cJSON_AddBoolToObject(o, "held", rv->held);
 	if (rv->bake_left_ms >= 0)
 		cJSON_AddNumberToObject(o, "bake_left_s", round(rv->bake_left_ms / 100.0) / 10.0);
 	else
@@ -287,6 +288,7 @@ static void rollout_from_json(const cJSON *o, struct rollout_view *rv)
 	rv->steps = (uint8_t)clamp_int(o, "steps", 0, 255);
 	rv->moving = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "moving"));
 	rv->blocks_plan = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "blocks_plan"));
+	rv->held = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "held"));
 	rv->failed = (int16_t)clamp_int(o, "failed_checks", 0, 32000);
 	rv->max_failed = (int16_t)clamp_int(o, "max_failed_checks", 0, 32000);
 	rv->wave = (int16_t)clamp_int(o, "wave", 0, 32000);

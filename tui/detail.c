@@ -101,6 +101,12 @@ void detail_draw(struct console *c, int y, int h)
 	if (y < end && s->drift)
 		draw_fmt(y++, 1, COLS - 1, ROLE_BAD, "drift: %s%s", s->drift_detail,
 			 c->readonly ? "" : "  (A re-applies the journal's weight)");
+	const struct rollout_view *rv = &s->rollout;
+	if (y < end && rv->phase != ROLLOUT_NONE)
+		draw_fmt(y++, 1, COLS - 1, rv->held || rv->last_check[0] ? ROLE_WARN : ROLE_NORMAL,
+			 "rollout %s, step %d/%d, failed checks %d/%d%s%s", rollout_phase_name(rv->phase),
+			 rv->step, rv->steps, rv->failed, rv->max_failed, rv->last_check[0] ? "; last: " : "",
+			 rv->last_check);
 	y += gates_lines(c, i, y, end);
 	if (y < end)
 		events_draw(c, y, end - y, sc->name);

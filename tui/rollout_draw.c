@@ -32,8 +32,9 @@ int rollout_cell(int y, int x, int w, const struct rollout_view *rv, enum theme_
 		snprintf(bake, sizeof bake, "%02d:%02d", s / 60 > 99 ? 99 : s / 60, s % 60);
 	}
 	int end = x + w;
-	x = draw_fmt(y, x, 14, phase_role(p), " %s %-11s", rollout_phase_glyph(p),
-		     rv->moving && p == ROLLOUT_BAKING ? "stepping" : rollout_phase_name(p));
+	const char *word = p != ROLLOUT_BAKING ? rollout_phase_name(p) : rv->moving ? "stepping"
+			 : rv->held ? "held" : rollout_phase_name(p);
+	x = draw_fmt(y, x, 14, rv->held ? ROLE_WARN : phase_role(p), " %s %-11s", rollout_phase_glyph(p), word);
 	x = draw_fmt(y, x, 6, base, "%2d/%-2d ", rv->step, rv->steps);
 	x = draw_text(y, x, 6, base, bake, true);
 	return draw_fmt(y, x, end - x, rv->failed ? ROLE_WARN : base, "%d/%d", rv->failed, rv->max_failed);

@@ -49,6 +49,7 @@ struct rollout_view {
 	uint8_t step, steps;	/* step is 1-based, 0 before the first */
 	bool moving;		/* a weight change is being applied */
 	bool blocks_plan;	/* rolled back or halted while later waves wait on it */
+	bool held;		/* a gate blocks its next step (last_check says which) */
 	int16_t failed, max_failed;	/* failed checks, cumulative */
 	int16_t wave;		/* 1-based; 0: not part of a plan */
 	int32_t bake_left_ms;	/* -1: no bake running */

@@ -244,6 +244,7 @@ static void publish(struct rollouts *r, uint64_t now)
 			v.steps = (uint8_t)(rc->n_steps > 255 ? 255 : rc->n_steps);
 			v.moving = s->moving;
 			v.blocks_plan = ro_blocks_plan(r, i);
+			v.held = !s->moving && now < s->held_until_ms;
 			v.failed = (int16_t)s->failed;
 			v.max_failed = (int16_t)rc->max_failed_checks;
 			v.wave = (int16_t)(s->wave >= 0 ? s->wave - r->runs[s->run].first_wave + 1 : 0);
@@ -261,7 +262,6 @@ static void publish(struct rollouts *r, uint64_t now)
 			model_set_rollout(r->d.m, i, &v);
 		}
 	}
-	(void)now;
 }
 
 /* --- The thread ---------------------------------------------------------- */
