@@ -90,6 +90,15 @@ key k F
 check "F asks for the word promote" shows con "Promote, skipping every bake and pause left"
 T send-keys -t con p r o m o t e Enter
 check "promote --full walks svc0000 to done" shows con "svc0000 .*= done +2/2"
+curl -s "http://127.0.0.1:$port/_sim/set?svc=svc0002&side=green&err_pct=100" >/dev/null
+check "svc0002's green goes down" shows con "svc0002 .*G:DN"
+key j j o
+check "o on svc0002" shows con "Start on autopilot"
+key y
+check "its first step is held by the green health gate, and the row says held" shows con "svc0002 .*~ held"
+key Enter
+check "the detail pane says why" shows con "rollout baking, step 0/2.*next step held: green-health"
+key Enter
 key '?'
 check "the help lists the rollout keys" shows con "start a rollout on autopilot"
 key Space
