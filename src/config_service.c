@@ -2,6 +2,7 @@
 #include "config_internal.h"
 #include "config_service.h"
 
+#include "cutover/cron.h"
 #include "cutover/journal.h"
 
 #include <curl/curl.h>
@@ -10,7 +11,7 @@
 #include <string.h>
 
 static const char *const service_keys[] = {
-	"name", "kind", "group", "schedule", "blue", "green", "route", "rollout", NULL
+	"name", "kind", "group", "schedule", "timezone", "blue", "green", "route", "rollout", NULL
 };
 static const char *const endpoint_keys[] = { "health", "insecure", "expect", NULL };
 static const char *const expect_keys[] = { "status", "json", "equals", NULL };
@@ -170,6 +171,35 @@ static void read_route(struct cfg_reader *r, const cJSON *svc, const char *path,
 	}
 }
 
+/* A job's schedule must parse: one diagnostic naming the field at fault. */
+static void check_schedule(struct cfg_reader *r, const cJSON *svc, const char *path,
+			   const char *text)
+{
+	struct cron c;
+	char why[160];
+	if (cron_parse(text, &c, why, sizeof why) < 0)
+		cfg_diag_at(r, cJSON_GetObjectItemCaseSensitive(svc, "schedule"), false, path,
+			    "schedule", "%s", why);
+}
+
+/* A job's schedule runs in its zone's wall-clock time; one that names no
+ * zone runs in UTC, whatever the host's zone. */
+static void read_zone(struct cfg_reader *r, const cJSON *svc, const char *path,
+		      struct service_conf *sc, bool kind_ok)
+{
+	sc->timezone = cfg_string(r, svc, "timezone", path, NULL, false);
+	const cJSON *node = cJSON_GetObjectItemCaseSensitive(svc, "timezone");
+	if (!sc->timezone)
+		return;
+	if (kind_ok && sc->kind != KIND_JOB)
+		cfg_diag_at(r, node, false, path, "timezone",
+			    "only a job has a timezone (it is its schedule's)");
+	else if (!cron_zone_valid(sc->timezone))
+		cfg_diag_at(r, node, false, path, "timezone",
+			    "'%.64s' is no IANA zone this host knows (e.g. Europe/Berlin, America/New_York, UTC)",
+			    sc->timezone);
+}
+
 /* Returns whether the kind was read cleanly, so later checks that depend on
  * it do not pile consequential errors onto the real one. */
 static bool read_kind(struct cfg_reader *r, const cJSON *svc, const char *path,
@@ -209,6 +239,9 @@ void config_read_service(struct cfg_reader *r, const cJSON *svc, const char *pat
 	if (sc->schedule && kind_ok && sc->kind != KIND_JOB)
 		cfg_diag_at(r, cJSON_GetObjectItemCaseSensitive(svc, "schedule"), false, path,
 			    "schedule", "only a job has a schedule (this service's kind is exposed)");
+	else if (sc->schedule && *sc->schedule)
+		check_schedule(r, svc, path, sc->schedule);
+	read_zone(r, svc, path, sc, kind_ok);
 	read_endpoint(r, svc, path, SIDE_BLUE, &sc->side[SIDE_BLUE]);
 	read_endpoint(r, svc, path, SIDE_GREEN, &sc->side[SIDE_GREEN]);
 	read_route(r, svc, path, sc);
@@ -219,6 +252,7 @@ void config_free_service(struct service_conf *sc)
 	free(sc->name);
 	free(sc->group);
 	free(sc->schedule);
+	free(sc->timezone);
 	for (int s = 0; s < 2; s++) {
 		free(sc->side[s].health);
 		free(sc->side[s].health_display);

@@ -90,7 +90,8 @@ struct service_conf {
 	char *name;
 	enum svc_kind kind;
 	char *group;			/* "" when the service names none */
-	char *schedule;			/* jobs: cron text, informative */
+	char *schedule;			/* jobs: cron text (cron.h), checked; NULL none */
+	char *timezone;			/* jobs: IANA zone of the schedule; NULL = UTC */
 	struct endpoint_conf side[2];	/* indexed by enum side */
 	struct route_conf route;
 	struct rollout_conf rollout;	/* resolved (see struct rollout_conf) */

@@ -5,6 +5,7 @@ set -e
 need=""
 have_pc() { pkg-config --exists "$1" 2>/dev/null; }
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
+have_py()  { /usr/bin/python3 -c "import $1" >/dev/null 2>&1; }
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 have_pc ncursesw   || need="$need libncurses-dev"
 have_pc libcurl    || need="$need libcurl4-openssl-dev"
@@ -19,6 +20,7 @@ have_cmd tmux      || need="$need tmux"
 have_cmd curl      || need="$need curl"
 have_cmd promtool  || need="$need prometheus"
 have_cmd clang     || need="$need clang"
+have_py croniter   || need="$need python3-croniter"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
     echo "deps: missing:$need (run 'make deps' as root, or install them)" >&2

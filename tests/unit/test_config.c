@@ -191,6 +191,38 @@ static void wrong_types_are_named_with_path(void **state)
 	expect_rejected("\"services\": [", "\"services\": 3, \"x\": [", "services", "expected an array");
 }
 
+/* A job's schedule and zone are checked: the field at fault is named. */
+static void a_bad_schedule_or_zone_names_its_field(void **state)
+{
+	const char *job = "\"name\":\"ledger-close\",\"kind\":\"job\",";
+	char to[256];
+	snprintf(to, sizeof to, "%s\"schedule\":\"61 * * * *\",", job);
+	expect_rejected(job, to, "services[1].schedule", "minute field: 61 is out of range 0-59");
+	snprintf(to, sizeof to, "%s\"schedule\":\"0 2 * * FUNDAY\",", job);
+	expect_rejected(job, to, "services[1].schedule", "day-of-week field");
+	snprintf(to, sizeof to, "%s\"schedule\":\"*/15 * * *\",", job);
+	expect_rejected(job, to, "services[1].schedule", "5 or 6 fields expected, found 4");
+	snprintf(to, sizeof to, "%s\"schedule\":\"@daily\",\"timezone\":\"Mars/Olympus\",", job);
+	expect_rejected(job, to, "services[1].timezone", "no IANA zone");
+	snprintf(to, sizeof to, "%s\"timezone\":\"../../etc/passwd\",", job);
+	expect_rejected(job, to, "services[1].timezone", "no IANA zone");
+	expect_rejected("\"name\":\"search\",", "\"name\":\"search\",\"timezone\":\"UTC\",",
+			"services[2].timezone", "only a job has a timezone");
+	struct diag_list d;
+	char *text = strdup(good);
+	const char *at = strstr(text, job);
+	assert_non_null(at);
+	char buf[4096];
+	snprintf(buf, sizeof buf, "%.*s%s\"schedule\":\"0 30 2 * * MON-FRI\",\"timezone\":\"Europe/Berlin\",%s",
+		 (int)(at - text), text, job, at + strlen(job));
+	struct config *cfg = parse(buf, &d);
+	assert_non_null(cfg);
+	assert_string_equal(cfg->services[1].timezone, "Europe/Berlin");
+	config_free(cfg);
+	diag_list_done(&d);
+	free(text);
+}
+
 static void duplicate_service_names_are_rejected_at_the_second(void **state)
 {
 	struct diag_list d = reject_edit("\"name\":\"search\"", "\"name\":\"checkout-api\"",
@@ -467,6 +499,7 @@ int main(void)
 		cmocka_unit_test(config_is_located_from_flag_then_env_then_cwd),
 		cmocka_unit_test(relative_state_dir_is_taken_from_the_config_directory),
 		cmocka_unit_test(five_thousand_services_check_well_under_a_second),
+		cmocka_unit_test(a_bad_schedule_or_zone_names_its_field),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
