@@ -21,7 +21,7 @@ static const char *const probe_keys[] = {
 	"interval_ms", "timeout_ms", "window", "fall", "rise", "max_body_bytes", NULL
 };
 static const char *const gate_keys[] = {
-	"max_p95_delta_pct", "max_error_rate_pct", "min_samples", "jobs_first", NULL
+	"max_p95_delta_pct", "min_p95_delta_ms", "max_error_rate_pct", "min_samples", "jobs_first", NULL
 };
 static const int default_steps[] = { 1, 5, 25, 50, 100 };
 
@@ -78,6 +78,7 @@ static void read_gates(struct cfg_reader *r, const cJSON *root, struct config *c
 	if (o)
 		cfg_check_keys(r, o, "gates", gate_keys);
 	g->max_p95_delta_pct = cfg_number(r, o, "max_p95_delta_pct", "gates", 0, 1e6, 25);
+	g->min_p95_delta_ms = cfg_number(r, o, "min_p95_delta_ms", "gates", 0, 60000, 2);
 	g->max_error_rate_pct = cfg_number(r, o, "max_error_rate_pct", "gates", 0, 100, 1);
 	g->min_samples = cfg_int(r, o, "min_samples", "gates", 1, 100000, 20);
 	char *jf = cfg_string(r, o, "jobs_first", "gates", "warn", false);

@@ -408,17 +408,22 @@ static bool judge_counts(const struct verdict_input *in, struct verdict_out *out
 
 /* The tolerance in ms. The percent is taken of blue's p95 but never of
  * less than VERDICT_FLOOR_MS: a blue p95 of 0 ms makes any percent
- * infinite, and sub-millisecond percents are noise. From 1 ms up this is
- * exactly "delta percent > max_p95_delta_pct". tol gets it in words. */
-static double tolerance_ms(double blue_p95, double max_pct, char *tol, size_t len)
+ * infinite, and sub-millisecond percents are noise. It is never less than
+ * gates.min_p95_delta_ms either: a couple of ms on a 3 ms service is what
+ * the prober host's own scheduling adds under load, and no user notices
+ * it. Otherwise this is exactly "delta percent > max_p95_delta_pct". tol
+ * gets it in words. */
+static double tolerance_ms(const struct gates_conf *g, double blue_p95, char *tol, size_t len)
 {
-	if (blue_p95 >= VERDICT_FLOOR_MS) {
-		snprintf(tol, len, "%g%%", max_pct);
-		return max_pct / 100 * blue_p95;
-	}
-	double ms = max_pct / 100 * VERDICT_FLOOR_MS;
-	snprintf(tol, len, "%g ms", ms);
-	return ms;
+	double of = blue_p95 >= VERDICT_FLOOR_MS ? blue_p95 : VERDICT_FLOOR_MS;
+	double ms = g->max_p95_delta_pct / 100 * of;
+	if (ms < g->min_p95_delta_ms)
+		snprintf(tol, len, "%g ms", g->min_p95_delta_ms);
+	else if (blue_p95 >= VERDICT_FLOOR_MS)
+		snprintf(tol, len, "%g%%", g->max_p95_delta_pct);
+	else
+		snprintf(tol, len, "%g ms", ms);
+	return ms < g->min_p95_delta_ms ? g->min_p95_delta_ms : ms;
 }
 
 /* Direction from the rank test's z rather than the shift's sign: with
@@ -430,7 +435,7 @@ static void judge_latency(const struct verdict_input *in, const struct mw_result
 {
 	char delta[48], p[16], shift[24], lo[24], hi[24], tol[32];
 	double blue_p95 = side_p95(in, SIDE_BLUE);
-	double allowed = tolerance_ms(blue_p95, in->gates->max_p95_delta_pct, tol, sizeof(tol));
+	double allowed = tolerance_ms(in->gates, blue_p95, tol, sizeof(tol));
 	size_t nb = in->n_lat[SIDE_BLUE], ng = in->n_lat[SIDE_GREEN];
 
 	out->delta = verdict_delta(blue_p95, side_p95(in, SIDE_GREEN));

@@ -132,6 +132,7 @@ struct probe_conf {
 
 struct gates_conf {
 	double max_p95_delta_pct;
+	double min_p95_delta_ms;	/* a p95 delta this small never fails */
 	double max_error_rate_pct;
 	int min_samples;
 	enum jobs_first_mode jobs_first;

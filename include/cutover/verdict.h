@@ -93,7 +93,8 @@ struct verdict_out {
 
 /* Applies the gates, in this order (the tolerance is max_p95_delta_pct of
  * blue's p95, but of at least VERDICT_FLOOR_MS, so a blue p95 of 0 ms
- * still has a defined limit, in ms, and the reason says so):
+ * still has a defined limit, in ms, and the reason says so; and it is
+ * never less than gates.min_p95_delta_ms):
  *   nodata   a side has fewer than max(min_samples, 1) samples;
  *   fail     green's error share > max_error_rate_pct (even when blue is
  *            as bad: the gate is about what users would get on green;

@@ -510,6 +510,35 @@ static void sub_millisecond_blue_uses_the_one_ms_floor(void **state)
 	assert_contains(o.reason, "within 0.1 ms");
 }
 
+/* A 3 ms service whose green is 1.5 ms slower at p95 (+50%): plainly
+ * significant, over 10%, but inside gates.min_p95_delta_ms = 2, so it is
+ * marginal, never a failure; at 0 the percent alone judges it and fails. */
+static void a_small_absolute_delta_is_within_min_p95_delta_ms(void **state)
+{
+	double blue[30], green[30];
+	struct verdict_out o;
+	(void)state;
+	spread(blue, 30, 2.0, 0.035);
+	spread(green, 30, 3.5, 0.035);
+	struct gates_conf floor2 = gates, floor0 = gates;
+	floor2.min_p95_delta_ms = 2;
+	struct verdict_input in = input(blue, 30, green, 30);
+	in.gates = &floor2;
+	verdict_judge(&in, &o);
+	assert_int_equal(o.verdict, VERDICT_MARGINAL);
+	assert_contains(o.reason, "within 2 ms");
+	in.gates = &floor0;
+	verdict_judge(&in, &o);
+	assert_int_equal(o.verdict, VERDICT_FAIL);
+	assert_contains(o.reason, "> 10%");
+	/* 2.5 ms over is past the floor: it fails at 2 as well. */
+	spread(green, 30, 4.5, 0.035);
+	in.gates = &floor2;
+	verdict_judge(&in, &o);
+	assert_int_equal(o.verdict, VERDICT_FAIL);
+	assert_contains(o.reason, "> 2 ms");
+}
+
 /* The caller's p95s win over the latencies: the gate is about the figures
  * the operator sees on screen. */
 static void given_p95s_decide_the_tolerance(void **state)
@@ -557,6 +586,7 @@ int main(void)
 		cmocka_unit_test(blue_without_a_successful_probe_is_nodata),
 		cmocka_unit_test(over_tolerance_significant_only_at_five_percent_is_marginal),
 		cmocka_unit_test(sub_millisecond_blue_uses_the_one_ms_floor),
+		cmocka_unit_test(a_small_absolute_delta_is_within_min_p95_delta_ms),
 		cmocka_unit_test(given_p95s_decide_the_tolerance),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
