@@ -28,6 +28,7 @@ void sim_conn_new(struct sim_loop *L, int fd, struct sim_listener *l)
 	c->bind_svc = l->svc;
 	c->bind_side = l->side;
 	c->timer.slot = SIM_TIMER_IDLE;
+	c->timer.fn = sim_conn_timer;
 	c->deadline_ns = L->now_ns + SIM_IDLE_TIMEOUT_NS;
 	c->events = EPOLLIN | EPOLLRDHUP;
 	struct epoll_event ev = {.events = c->events, .data.ptr = &c->h};
@@ -307,7 +308,7 @@ void sim_conn_event(struct sim_loop *L, struct sim_conn *c, uint32_t events)
 /* The delay of a waiting answer is over. */
 void sim_conn_timer(struct sim_loop *L, struct sim_timer *tm)
 {
-	struct sim_conn *c = (struct sim_conn *)((char *)tm - offsetof(struct sim_conn, timer));
+	struct sim_conn *c = SIM_CONTAINER(tm, struct sim_conn, timer);
 	if (c->state != SIM_CONN_WAITING)
 		return;
 	c->state = SIM_CONN_READING;

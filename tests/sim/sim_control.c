@@ -2,6 +2,7 @@
  *
  *   GET /_sim/set?svc=NAME|*&side=blue|green|both&key=value...  -> 200 "ok\n" | 400 reason
  *   GET /_sim/stats[?svc=NAME]                                   -> 200 JSON
+ *   GET /_sim/jobs[?svc=NAME]                                    -> 200 JSON
  *
  * A set is checked whole before it is applied, like a --spec line, so a typo
  * in one key changes nothing. */
@@ -137,10 +138,16 @@ static int do_set(struct sim_loop *L, const char *q, size_t qlen, char *err, siz
 			;
 		to = from + 1;
 	}
+	/* A fire already due runs first, with the state it had at its instant;
+	 * once this returns (and "ok" goes out) every later fire sees the change. */
 	for (size_t i = from; i < to; i++)
+		sim_job_catch_up(L, w->svc[i]);
+	for (size_t i = from; i < to; i++) {
 		for (int side = 0; side < 2; side++)
 			if (s.sides & (1u << side))
-				sim_patch_apply(&s.patch, &w->svc[i]->side[side], L->now_ns);
+				sim_patch_apply(&s.patch, w->svc[i], side, L->now_ns);
+		sim_job_sync(L, w->svc[i]);
+	}
 	sim_listen_reconcile(L); /* mode=refuse opens or closes --bind ports */
 	return 0;
 }
@@ -165,11 +172,14 @@ static size_t put_endpoint(char *o, size_t cap, const char *side, const struct s
 	int n = snprintf(o, cap,
 	                 ",\"%s\":{\"requests\":%llu,\"ok\":%llu,\"errors\":%llu,\"dropped\":%llu,"
 	                 "\"lat_ms\":%g,\"jitter_ms\":%g,\"err_pct\":%g,\"status\":%d,"
-	                 "\"err_status\":%d,\"body_status\":\"%s\",\"mode\":\"%s\",\"flap_s\":%u}",
+	                 "\"err_status\":%d,\"body_status\":\"%s\",\"mode\":\"%s\",\"flap_s\":%u,"
+	                 "\"suspended\":%s,\"trigger\":\"%s\",\"runs\":%llu,\"active\":%u}",
 	                 side, (unsigned long long)ep->n.requests, (unsigned long long)ep->n.ok,
 	                 (unsigned long long)ep->n.errors, (unsigned long long)ep->n.dropped, b->lat_ms,
 	                 b->jitter_ms, b->err_pct, b->status, b->err_status, b->body_up ? "UP" : "DOWN",
-	                 sim_mode_name(b->mode), b->flap_s);
+	                 sim_mode_name(b->mode), b->flap_s, b->suspended ? "true" : "false",
+	                 b->trigger == SIM_TRIGGER_ROUTED ? "routed" : "self",
+	                 (unsigned long long)ep->r.runs, ep->r.active);
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 
@@ -204,11 +214,38 @@ static int do_stats(struct sim_loop *L, const char *q, size_t qlen, char *body, 
 	return 0;
 }
 
+/* /_sim/jobs: one job with its fires (up to SIM_FIRES_MAX of them, ~300 KiB),
+ * or every job's counters; built in L->body, answered from L->big. */
+static int do_jobs(struct sim_loop *L, const char *q, size_t qlen, bool keep_alive, bool head,
+                   const char **resp, size_t *len, char *err, size_t errlen)
+{
+	char svc[SIM_NAME_MAX] = "";
+	if (each_param(q, qlen, stats_param, svc, err, errlen) < 0)
+		return -1;
+	const struct sim_service *s = NULL;
+	if (svc[0] && !(s = sim_world_find(L->world, svc, strlen(svc)))) {
+		snprintf(err, errlen, "unknown service '%s'", svc);
+		return -1;
+	}
+	L->body.len = 0;
+	if (s)
+		sim_job_json(L, s, &L->body);
+	else
+		sim_job_list_json(L, &L->body);
+	L->big.len = 0;
+	sim_buf_reserve(&L->big, L->body.len + 512);
+	*len = sim_http_response(L->big.p, L->big.cap, 200, "application/json", NULL, L->body.p,
+	                         L->body.len, keep_alive, head);
+	*resp = L->big.p;
+	return 0;
+}
+
 size_t sim_control_handle(struct sim_loop *L, const char *path, size_t plen, const char *q,
-                          size_t qlen, bool keep_alive, bool head)
+                          size_t qlen, bool keep_alive, bool head, const char **resp)
 {
 	char err[256], body[4096];
 	size_t blen = 0;
+	*resp = L->out;
 	if (plen == 9 && memcmp(path, "/_sim/set", 9) == 0) {
 		if (do_set(L, q, qlen, err, sizeof err) < 0)
 			goto bad;
@@ -221,7 +258,14 @@ size_t sim_control_handle(struct sim_loop *L, const char *path, size_t plen, con
 		return sim_http_response(L->out, sizeof L->out, 200, "application/json", NULL, body, blen,
 		                         keep_alive, head);
 	}
-	blen = (size_t)snprintf(body, sizeof body, "unknown control URL (try /_sim/set, /_sim/stats)\n");
+	if (plen == 10 && memcmp(path, "/_sim/jobs", 10) == 0) {
+		size_t len;
+		if (do_jobs(L, q, qlen, keep_alive, head, resp, &len, err, sizeof err) < 0)
+			goto bad;
+		return len;
+	}
+	blen = (size_t)snprintf(body, sizeof body,
+	                        "unknown control URL (try /_sim/set, /_sim/stats, /_sim/jobs)\n");
 	return sim_http_response(L->out, sizeof L->out, 404, "text/plain", NULL, body, blen, keep_alive,
 	                         head);
 bad:

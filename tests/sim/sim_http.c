@@ -94,6 +94,7 @@ int sim_http_parse(const char *buf, size_t len, struct sim_request *rq, int *err
 	}
 	memset(rq, 0, sizeof *rq);
 	rq->head_len = hl;
+	rq->fire_ms = -1;
 	*err_status = 400;
 
 	/* Request line: METHOD SP TARGET SP HTTP/1.x */
@@ -158,6 +159,15 @@ int sim_http_parse(const char *buf, size_t len, struct sim_request *rq, int *err
 				}
 			}
 			rq->body_len = n;
+		} else if (name_is(p, nlen, "x-sim-fire")) {
+			/* Epoch ms from a job's scheduler; a value that is not one is
+			 * ignored, as if absent, rather than failing the run. */
+			int64_t ms = 0;
+			size_t i = 0;
+			while (i < vl && i < 15 && v[i] >= '0' && v[i] <= '9')
+				ms = ms * 10 + (v[i++] - '0');
+			if (i > 0 && (i == vl || v[i] == ' ' || v[i] == '\t'))
+				rq->fire_ms = ms;
 		} else if (name_is(p, nlen, "transfer-encoding")) {
 			/* Chunked uploads never come from a health probe. */
 			*err_status = 501;

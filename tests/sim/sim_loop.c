@@ -18,6 +18,13 @@
 
 #define MAX_EVENTS 512
 
+static void sweep_due(struct sim_loop *L, struct sim_timer *tm)
+{
+	sim_conn_sweep(L);
+	sim_listen_reconcile(L);
+	sim_timers_add(&L->timers, tm, L->now_ns + SIM_NS_PER_S);
+}
+
 static int add_fd(struct sim_loop *L, int fd, struct sim_handle *h)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = h};
@@ -33,6 +40,7 @@ int sim_loop_init(struct sim_loop *L, struct sim_world *w)
 	L->timerfd = L->sigfd = L->spare_fd = -1;
 	sim_timers_init(&L->timers);
 	L->sweep.slot = SIM_TIMER_IDLE;
+	L->sweep.fn = sweep_due;
 	L->timer_armed = UINT64_MAX;
 	L->max_conns = SIM_DEFAULT_MAX_CONNS;
 	L->now_ns = sim_now_ns();
@@ -58,6 +66,10 @@ int sim_loop_init(struct sim_loop *L, struct sim_world *w)
 void sim_loop_done(struct sim_loop *L)
 {
 	sim_conn_close_all(L);
+	sim_call_close_all(L);
+	sim_job_runs_done(L);
+	sim_buf_free(&L->body);
+	sim_buf_free(&L->big);
 	for (size_t i = 0; i < L->nlisteners; i++)
 		sim_listen_close(L, &L->listeners[i]);
 	sim_timers_done(&L->timers);
@@ -80,12 +92,14 @@ void sim_loop_reload(struct sim_loop *L)
 		return;
 	}
 	char err[512];
+	sim_job_catch_up_all(L); /* fires due before the reload see the old state */
 	if (sim_spec_load(L->world, L->spec_path, L->now_ns, err, sizeof err) < 0) {
 		sim_log("reload failed, keeping the previous spec: %s", err);
 		return;
 	}
 	sim_log("reloaded %s (%zu services)", L->spec_path, L->world->n);
 	sim_listen_reconcile(L);
+	sim_job_sync_all(L);
 }
 
 static void on_signals(struct sim_loop *L)
@@ -102,15 +116,8 @@ static void on_signals(struct sim_loop *L)
 static void run_timers(struct sim_loop *L)
 {
 	struct sim_timer *tm;
-	while ((tm = sim_timers_pop_due(&L->timers, L->now_ns)) != NULL) {
-		if (tm == &L->sweep) {
-			sim_conn_sweep(L);
-			sim_listen_reconcile(L);
-			sim_timers_add(&L->timers, &L->sweep, L->now_ns + SIM_NS_PER_S);
-		} else {
-			sim_conn_timer(L, tm);
-		}
-	}
+	while ((tm = sim_timers_pop_due(&L->timers, L->now_ns)) != NULL)
+		tm->fn(L, tm);
 }
 
 /* Arms the timerfd for the earliest deadline, only when that changed: a
@@ -137,6 +144,7 @@ void sim_loop_run(struct sim_loop *L)
 	struct epoll_event evs[MAX_EVENTS];
 	L->now_ns = sim_now_ns();
 	sim_timers_add(&L->timers, &L->sweep, L->now_ns + SIM_NS_PER_S);
+	sim_job_sync_all(L); /* the jobs --spec defined start firing */
 	while (!L->stop) {
 		arm_timer(L);
 		int n = epoll_wait(L->epfd, evs, MAX_EVENTS, -1);
@@ -166,6 +174,9 @@ void sim_loop_run(struct sim_loop *L)
 			}
 			case SIM_K_SIGNALFD:
 				on_signals(L);
+				break;
+			case SIM_K_TRIGGER:
+				sim_call_event(L, (struct sim_call *)h, evs[i].events);
 				break;
 			}
 		}

@@ -23,10 +23,14 @@
  *          with X-Sim-Side and X-Sim-Service headers; unknown NAME/SIDE -> 404.
  *   GET /_sim/set?svc=NAME|*&side=blue|green|both&KEY=VALUE...  -> "ok\n" | 400
  *   GET /_sim/stats[?svc=NAME] -> JSON counters (and the endpoint settings)
+ *   ANY /NAME/SIDE/run  -> on a trigger=routed side: a job run, answered after run_ms
+ *   GET /NAME/SIDE/runs -> {"active":K,"runs":N,"last_run":"...Z"|null}
+ *   GET /_sim/jobs[?svc=NAME] -> the jobs' record of fires, doubles, misses
  *
  * Keys (spec lines and /_sim/set alike):
  *   lat_ms=1 jitter_ms=0.2 err_pct=0 status=200 err_status=503 body_status=UP
  *   mode=ok|hang|reset|garbage|refuse flap_s=0   (the defaults shown)
+ *   suspended=0 trigger=self|routed; per job: every_s=0 run_ms=500 trigger_url=
  *
  * HTTP/1.1 keep-alive by default, "Connection: close" honoured, pipelining
  * answered in order. Request heads over 8 KiB get 431. Signals: SIGHUP

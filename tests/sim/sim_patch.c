@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "sim.h"
 
-/* Values are short; copying bounds them and gives strtod a terminator. */
+/* Values are short; copying bounds them and gives strtod a terminator. A
+ * trigger_url may be longer, up to SIM_URL_MAX - 1. */
 #define VALUE_MAX 32
 
 static int parse_double(const char *v, double lo, double hi, double *out)
@@ -49,6 +51,40 @@ static int parse_mode(const char *v, enum sim_mode *m)
 	return -1;
 }
 
+/* http://127.0.0.1:PORT[/path] or http://[::1]:PORT[/path]; empty clears it.
+ * Only loopback, and the path only of printable characters that need no
+ * escaping in JSON and cannot break the request line. */
+static int parse_url(const char *v, struct sim_url *u)
+{
+	memset(u, 0, sizeof *u);
+	if (*v == '\0')
+		return 0;
+	const char *rest;
+	if (strncmp(v, "http://127.0.0.1:", 17) == 0) {
+		u->family = AF_INET;
+		rest = v + 17;
+	} else if (strncmp(v, "http://[::1]:", 13) == 0) {
+		u->family = AF_INET6;
+		rest = v + 13;
+	} else {
+		return -1;
+	}
+	long port = 0;
+	const char *p = rest;
+	while (*p >= '0' && *p <= '9' && p - rest < 5)
+		port = port * 10 + (*p++ - '0');
+	if (p == rest || port < 1 || port > 65535 || (*p != '\0' && *p != '/'))
+		return -1;
+	for (const char *q = p; *q; q++)
+		if (*q <= ' ' || *q > '~' || *q == '"' || *q == '\\')
+			return -1;
+	u->set = true;
+	u->port = (uint16_t)port;
+	snprintf(u->text, sizeof u->text, "%s", v);
+	snprintf(u->path, sizeof u->path, "%s", *p ? p : "/");
+	return 0;
+}
+
 static bool key_is(const char *key, size_t klen, const char *name)
 {
 	return strlen(name) == klen && memcmp(key, name, klen) == 0;
@@ -57,9 +93,9 @@ static bool key_is(const char *key, size_t klen, const char *name)
 int sim_patch_set(struct sim_patch *p, const char *key, size_t klen, const char *val, size_t vlen,
                   char *err, size_t errlen)
 {
-	char v[VALUE_MAX + 1];
+	char v[SIM_URL_MAX];
 	int kl = klen > 32 ? 32 : (int)klen;
-	if (vlen > VALUE_MAX) {
+	if (vlen > (key_is(key, klen, "trigger_url") ? SIM_URL_MAX - 1 : VALUE_MAX)) {
 		snprintf(err, errlen, "value of '%.*s' is too long", kl, key);
 		return -1;
 	}
@@ -115,10 +151,42 @@ int sim_patch_set(struct sim_patch *p, const char *key, size_t klen, const char 
 			goto bad;
 		p->v.flap_s = (unsigned)n;
 		p->mask |= SIM_P_FLAP;
+	} else if (key_is(key, klen, "suspended")) {
+		want = "0 or 1";
+		if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+			goto bad;
+		p->v.suspended = v[0] == '1';
+		p->mask |= SIM_P_SUSPENDED;
+	} else if (key_is(key, klen, "trigger")) {
+		want = "self or routed";
+		if (strcmp(v, "self") == 0)
+			p->v.trigger = SIM_TRIGGER_SELF;
+		else if (strcmp(v, "routed") == 0)
+			p->v.trigger = SIM_TRIGGER_ROUTED;
+		else
+			goto bad;
+		p->mask |= SIM_P_TRIGGER;
+	} else if (key_is(key, klen, "every_s")) {
+		want = "whole seconds from 0 (not a job) to 86400";
+		if (parse_int(v, 0, 86400, &n) < 0)
+			goto bad;
+		p->job.every_s = (unsigned)n;
+		p->mask |= SIM_P_EVERY;
+	} else if (key_is(key, klen, "run_ms")) {
+		want = "whole ms from 0 to 3600000";
+		if (parse_int(v, 0, 3600000, &n) < 0)
+			goto bad;
+		p->job.run_ms = (unsigned)n;
+		p->mask |= SIM_P_RUN_MS;
+	} else if (key_is(key, klen, "trigger_url")) {
+		want = "http://127.0.0.1:PORT/path or http://[::1]:PORT/path (empty: none)";
+		if (parse_url(v, &p->job.url) < 0)
+			goto bad;
+		p->mask |= SIM_P_URL;
 	} else {
 		snprintf(err, errlen,
 		         "unknown key '%.*s' (known: lat_ms jitter_ms err_pct status err_status "
-		         "body_status mode flap_s)",
+		         "body_status mode flap_s every_s run_ms suspended trigger trigger_url)",
 		         kl, key);
 		return -1;
 	}
@@ -128,8 +196,9 @@ bad:
 	return -1;
 }
 
-void sim_patch_apply(const struct sim_patch *p, struct sim_endpoint *ep, uint64_t now_ns)
+void sim_patch_apply(const struct sim_patch *p, struct sim_service *s, int side, uint64_t now_ns)
 {
+	struct sim_endpoint *ep = &s->side[side];
 	struct sim_behaviour *b = &ep->b;
 	if (p->mask & SIM_P_LAT)
 		b->lat_ms = p->v.lat_ms;
@@ -151,4 +220,9 @@ void sim_patch_apply(const struct sim_patch *p, struct sim_endpoint *ep, uint64_
 		b->flap_s = p->v.flap_s;
 		ep->flap_t0_ns = now_ns;
 	}
+	if (p->mask & SIM_P_SUSPENDED)
+		b->suspended = p->v.suspended;
+	if (p->mask & SIM_P_TRIGGER)
+		b->trigger = p->v.trigger;
+	sim_job_apply(s, p->mask, &p->job);
 }

@@ -80,6 +80,11 @@ static int parse_line(const char *text, struct spec_line *out, char *err, size_t
 static void apply_one(struct sim_world *w, struct sim_service *s, const struct spec_line *ln,
                       uint64_t now_ns)
 {
+	/* The job keys belong to the service: reset once per load, at the
+	 * first line naming it, whichever side that line names. */
+	if (ln->patch.mask & SIM_P_JOB_KEYS)
+		sim_job_get(s);
+	sim_job_load_reset(s, w->load_gen);
 	for (int side = 0; side < 2; side++) {
 		if (!(ln->sides & (1u << side)))
 			continue;
@@ -89,7 +94,7 @@ static void apply_one(struct sim_world *w, struct sim_service *s, const struct s
 			ep->flap_t0_ns = now_ns;
 			ep->load_gen = w->load_gen;
 		}
-		sim_patch_apply(&ln->patch, ep, now_ns);
+		sim_patch_apply(&ln->patch, s, side, now_ns);
 	}
 }
 

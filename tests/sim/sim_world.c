@@ -20,6 +20,8 @@ void sim_behaviour_default(struct sim_behaviour *b)
 	b->body_up = true;
 	b->mode = SIM_MODE_OK;
 	b->flap_s = 0;
+	b->suspended = false;
+	b->trigger = SIM_TRIGGER_SELF;
 }
 
 const char *sim_side_name(int side)
@@ -75,8 +77,10 @@ void sim_world_init(struct sim_world *w)
 
 void sim_world_done(struct sim_world *w)
 {
-	for (size_t i = 0; i < w->n; i++)
+	for (size_t i = 0; i < w->n; i++) {
+		sim_job_free(w->svc[i]->job);
 		free(w->svc[i]);
+	}
 	free(w->svc);
 	free(w->slots);
 	sim_world_init(w);
@@ -178,12 +182,14 @@ void sim_world_add_numbered(struct sim_world *w, size_t n, uint64_t now_ns)
  * up front (not when the delay ends) means a /_sim/set never changes the fate
  * of a request already in flight, which keeps tests deterministic. */
 void sim_endpoint_decide(struct sim_world *w, struct sim_endpoint *ep, struct sim_rand *r,
-                         uint64_t now_ns, struct sim_reply *out)
+                         uint64_t now_ns, bool run, struct sim_reply *out)
 {
 	const struct sim_behaviour *b = &ep->b;
 	ep->n.requests++;
 	w->total.requests++;
 	out->delay_ns = 0;
+	out->run = false;
+	out->fire_ms = -1;
 	out->status = b->status;
 	out->body_up = b->body_up;
 	switch (b->mode) {
@@ -208,6 +214,11 @@ void sim_endpoint_decide(struct sim_world *w, struct sim_endpoint *ep, struct si
 	}
 	if (!err && b->err_pct > 0.0)
 		err = sim_rand_uniform(r) * 100.0 < b->err_pct;
+	/* A suspended job side refuses the run as an error, so a router in
+	 * front counts it as one. */
+	if (!err && run && b->suspended)
+		err = true;
+	out->run = run && !err;
 	if (err) {
 		out->status = b->err_status;
 		out->body_up = false;
