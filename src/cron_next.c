@@ -6,15 +6,13 @@
  * instant with the zone's offsets.
  *
  * Zone offsets come from the C library (localtime_r with TZ set), which
- * knows TZif files but only for the process-wide TZ. cron_next therefore
- * sets TZ under a mutex and restores it before returning. That is acceptable
- * because cutover's core shows instants, not local time: the only other
- * local-time reader is the TUI header clock (tui/header.c), which could show
- * a job's zone for one frame if a schedule were computed on another thread
- * at that moment. setenv is not safe against a concurrent getenv in another
- * thread, so callers compute schedules on one thread (today only tests and
- * config validation use this module, and validation does not call
- * cron_next). Reading TZif files directly would remove all of this. */
+ * knows TZif files but only for the process-wide TZ, and setenv is not safe
+ * against a getenv on another thread. So TZ is set once per zone, under a
+ * mutex, to build a table of the zone's offset changes from 1970 to 2100
+ * (struct zone); every later call reads the table and never
+ * touches TZ. cron_zone_valid loads the table, and config validation calls
+ * it before any thread starts, so an engine's threads only ever read. UTC
+ * needs no table. */
 #include "cutover/cron.h"
 
 #include <pthread.h>
@@ -28,7 +26,109 @@
  * Monday comes within 28 years, which callers do not wait for. */
 #define HORIZON (5L * 366 * DAY)
 
+/* A zone's offsets: off[0] before at[1], off[i] from at[i] on (at[0] is
+ * unused). Outside the table's years the nearest offset holds. */
+struct zone {
+	char name[201];
+	size_t n;
+	time_t *at;
+	long *off;
+};
+
 static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct zone *zones;	/* loaded tables; owned here, never freed */
+static size_t n_zones;
+
+static long libc_offset(time_t t)
+{
+	struct tm tm;
+	return localtime_r(&t, &tm) ? tm.tm_gmtoff : 0;
+}
+
+/* Samples every day from 1970 to 2100 (offsets change months apart; about
+ * 20 ms) and bisects each change to the second. Called with tz_lock held
+ * and TZ set. */
+static int zone_build(struct zone *z)
+{
+	time_t t = 0, end = (time_t)4102444800LL;	/* 2100-01-01 */
+	size_t cap = 64;
+	z->at = malloc(cap * sizeof *z->at);
+	z->off = malloc(cap * sizeof *z->off);
+	if (!z->at || !z->off)
+		return -1;
+	z->at[0] = t;
+	z->off[0] = libc_offset(t);
+	z->n = 1;
+	for (; t < end; t += DAY) {
+		long next = libc_offset(t + DAY);
+		if (next == z->off[z->n - 1])
+			continue;
+		time_t lo = t, hi = t + DAY;	/* offset(hi) = next */
+		while (hi - lo > 1) {
+			time_t mid = lo + (hi - lo) / 2;
+			if (libc_offset(mid) == next)
+				hi = mid;
+			else
+				lo = mid;
+		}
+		if (z->n == cap) {
+			cap *= 2;
+			time_t *a = realloc(z->at, cap * sizeof *a);
+			if (a)
+				z->at = a;
+			long *o = a ? realloc(z->off, cap * sizeof *o) : NULL;
+			if (!o)
+				return -1;
+			z->off = o;
+		}
+		z->at[z->n] = hi;
+		z->off[z->n++] = next;
+	}
+	return 0;
+}
+
+/* The zone's table, loaded on first use; NULL for UTC or when it cannot be
+ * had (no such zone, out of memory). */
+static const struct zone *zone_get(const char *tz)
+{
+	if (!tz || !*tz || strcmp(tz, "UTC") == 0)
+		return NULL;
+	pthread_mutex_lock(&tz_lock);
+	for (size_t i = 0; i < n_zones; i++)
+		if (strcmp(zones[i].name, tz) == 0) {
+			pthread_mutex_unlock(&tz_lock);
+			return &zones[i];
+		}
+	struct zone *more = realloc(zones, (n_zones + 1) * sizeof *more);
+	if (!more) {
+		pthread_mutex_unlock(&tz_lock);
+		return NULL;
+	}
+	zones = more;
+	struct zone *z = &zones[n_zones];
+	memset(z, 0, sizeof *z);
+	snprintf(z->name, sizeof z->name, "%s", tz);
+	const char *old = getenv("TZ");
+	char *saved = old ? strdup(old) : NULL;
+	setenv("TZ", tz, 1);
+	tzset();
+	int rc = zone_build(z);
+	if (saved) {
+		setenv("TZ", saved, 1);
+		free(saved);
+	} else {
+		unsetenv("TZ");
+	}
+	tzset();
+	if (rc == 0)
+		n_zones++;
+	else {
+		free(z->at);
+		free(z->off);
+	}
+	pthread_mutex_unlock(&tz_lock);
+	return rc == 0 ? z : NULL;
+}
 
 bool cron_zone_valid(const char *tz)
 {
@@ -39,16 +139,23 @@ bool cron_zone_valid(const char *tz)
 	char path[256];
 	struct stat st;
 	snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", tz);
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && zone_get(tz);
 }
 
 /* The zone's UTC offset at instant t, in seconds east. */
-static long offset_at(time_t t)
+static long offset_at(const struct zone *z, time_t t)
 {
-	struct tm tm;
-	if (!localtime_r(&t, &tm))
+	if (!z)
 		return 0;
-	return tm.tm_gmtoff;
+	size_t lo = 0, hi = z->n;	/* the last i with at[i] <= t, or 0 */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (z->at[mid] <= t)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return z->off[lo];
 }
 
 /* The instant at which wall time n is to fire, or -1 when it falls in a
@@ -56,14 +163,14 @@ static long offset_at(time_t t)
  * already, or would fire in the past). Around n there is at most one offset
  * change (changes are months apart, and n's instant is within 14 h of n), so
  * the offsets a day before and after are all there are. */
-static time_t resolve(time_t n, time_t after)
+static time_t resolve(const struct zone *z, time_t n, time_t after)
 {
-	long oa = offset_at(n - DAY), ob = offset_at(n + DAY);
+	long oa = offset_at(z, n - DAY), ob = offset_at(z, n + DAY);
 	time_t best = -1;
 	long offs[2] = { oa, ob };
 	for (int i = 0; i < (oa == ob ? 1 : 2); i++) {
 		time_t t = n - offs[i];
-		if (offset_at(t) == offs[i] && (best == -1 || t < best))
+		if (offset_at(z, t) == offs[i] && (best == -1 || t < best))
 			best = t;
 	}
 	if (best != -1)
@@ -73,7 +180,7 @@ static time_t resolve(time_t n, time_t after)
 	time_t lo = n - ob, hi = n - oa;	/* offset(lo) = oa, offset(hi) = ob */
 	while (hi - lo > 1) {
 		time_t mid = lo + (hi - lo) / 2;
-		if (offset_at(mid) == ob)
+		if (offset_at(z, mid) == ob)
 			hi = mid;
 		else
 			lo = mid;
@@ -123,9 +230,9 @@ static time_t next_unit(time_t n, int unit)
 	return timegm(&tm);
 }
 
-static time_t search(const struct cron *c, time_t after)
+static time_t search(const struct cron *c, const struct zone *z, time_t after)
 {
-	time_t n = after + offset_at(after) + 1, end = n + HORIZON;
+	time_t n = after + offset_at(z, after) + 1, end = n + HORIZON;
 	struct tm tm;
 	while (n < end) {
 		gmtime_r(&n, &tm);
@@ -153,7 +260,7 @@ static time_t search(const struct cron *c, time_t after)
 			n = s < 0 ? next_unit(n, 3) : n - tm.tm_sec + s;
 			continue;
 		}
-		time_t t = resolve(n, after);
+		time_t t = resolve(z, n, after);
 		if (t != -1)
 			return t;
 		n++;
@@ -165,19 +272,10 @@ time_t cron_next(const struct cron *c, time_t after, const char *tz)
 {
 	if (!cron_zone_valid(tz))
 		return (time_t)-1;
-	pthread_mutex_lock(&tz_lock);
-	const char *old = getenv("TZ");
-	char *saved = old ? strdup(old) : NULL;
-	setenv("TZ", tz && *tz ? tz : "UTC", 1);
-	tzset();
-	time_t t = search(c, after);
-	if (saved) {
-		setenv("TZ", saved, 1);
-		free(saved);
-	} else {
-		unsetenv("TZ");
-	}
-	tzset();
-	pthread_mutex_unlock(&tz_lock);
-	return t;
+	return search(c, zone_get(tz), after);
+}
+
+long cron_zone_offset(const char *tz, time_t t)
+{
+	return cron_zone_valid(tz) ? offset_at(zone_get(tz), t) : 0;
 }

@@ -35,11 +35,16 @@ int cron_parse(const char *text, struct cron *out, char *why, size_t cap);
  * DST: a wall time skipped by a spring-forward fires once, at the first
  * instant after the gap (the transition itself); a wall time repeated by a
  * fall-back fires once, at its first occurrence.
- * Sets TZ process-wide for the duration of the call (see cron_next.c). */
+ * The first call for a zone sets TZ process-wide for a moment to read it
+ * (see cron_next.c); cron_zone_valid does that early, before threads. */
 time_t cron_next(const struct cron *c, time_t after, const char *tz);
 
 /* Whether tz names a zone in /usr/share/zoneinfo; refuses names with ".."
- * or a leading '/'. NULL and "" (UTC) are valid. */
+ * or a leading '/'. NULL and "" (UTC) are valid. Loads the zone's offsets,
+ * so later cron_next calls for it never touch TZ. */
 bool cron_zone_valid(const char *tz);
+
+/* Seconds east of UTC in zone tz at instant t (0 for UTC or a bad zone). */
+long cron_zone_offset(const char *tz, time_t t);
 
 #endif
