@@ -31,7 +31,7 @@ LDFLAGS := $(SANFLAGS) -pthread $(EXTRA_LDFLAGS)
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-CORE_SRC := $(wildcard src/*.c src/engine/*.c src/api/*.c src/client/*.c src/rollout/*.c src/alert/*.c src/report/*.c)
+CORE_SRC := $(wildcard src/*.c src/engine/*.c src/api/*.c src/client/*.c src/rollout/*.c src/alert/*.c src/report/*.c src/jobs/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
 TUI_SRC  := $(wildcard tui/*.c)
 TEST_SRC := $(wildcard tests/unit/test_*.c)

@@ -15,7 +15,7 @@ static const char *const alert_keys[] = { "webhook", "format", "exec", "events",
 static const char *const event_names[] = {
 	ALERT_STARTED, ALERT_ADVANCED, ALERT_WAITING, ALERT_HALTED, ALERT_ROLLED_BACK,
 	ALERT_COMPLETED, ALERT_HEALTH_DOWN, ALERT_HEALTH_UP, ALERT_ROUTER_UNREACHABLE,
-	ALERT_ROUTER_REACHABLE, ALERT_DRIFT, NULL
+	ALERT_ROUTER_REACHABLE, ALERT_DRIFT, ALERT_JOB_DOUBLE, ALERT_JOB_MISSED, NULL
 };
 #define N_EVENTS (sizeof(event_names) / sizeof(event_names[0]) - 1)
 
@@ -171,7 +171,7 @@ static void read_events(struct cfg_reader *r, const cJSON *o, const char *path,
 		else
 			cfg_diag(r, c, false, ip, "unknown event '%s' (known: started, advanced, waiting, "
 				 "halted, rolled_back, completed, health_down, health_up, "
-				 "router_unreachable, router_reachable, drift)", c->valuestring);
+				 "router_unreachable, router_reachable, drift, job.double, job.missed)", c->valuestring);
 	}
 }
 

@@ -11,9 +11,10 @@
 #include <string.h>
 
 static const char *const service_keys[] = {
-	"name", "kind", "group", "schedule", "timezone", "blue", "green", "route", "rollout", NULL
+	"name", "kind", "group", "schedule", "timezone", "max_run_s", "guard_s", "handoff_s",
+	"tolerance_s", "blue", "green", "route", "rollout", NULL
 };
-static const char *const endpoint_keys[] = { "health", "insecure", "expect", NULL };
+static const char *const endpoint_keys[] = { "health", "insecure", "expect", "runs", NULL };
 static const char *const expect_keys[] = { "status", "json", "equals", NULL };
 static const char *const route_keys[] = { "backend", "blue", "green", NULL };
 
@@ -150,6 +151,13 @@ static void read_endpoint(struct cfg_reader *r, const cJSON *svc, const char *pa
 	}
 	ep->insecure = cfg_bool(r, o, "insecure", p, false);
 	read_expect(r, o, p, &ep->expect);
+	ep->runs = cfg_string(r, o, "runs", p, NULL, false);
+	if (ep->runs) {
+		const char *why = config_check_url(ep->runs, &ep->runs_display);
+		if (why)
+			cfg_diag_at(r, cJSON_GetObjectItemCaseSensitive(o, "runs"), false, p,
+				    "runs", "%s", why);
+	}
 }
 
 static void read_route(struct cfg_reader *r, const cJSON *svc, const char *path,
@@ -200,6 +208,31 @@ static void read_zone(struct cfg_reader *r, const cJSON *svc, const char *path,
 			    sc->timezone);
 }
 
+/* A job's timing keys; on an exposed service each is an error naming it. */
+static void read_job(struct cfg_reader *r, const cJSON *svc, const char *path,
+		     struct service_conf *sc, bool kind_ok)
+{
+	static const char *const keys[] = { "max_run_s", "guard_s", "handoff_s", "tolerance_s" };
+	struct job_conf *j = &sc->job;
+	if (kind_ok && sc->kind != KIND_JOB) {
+		for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+			const cJSON *n = cJSON_GetObjectItemCaseSensitive(svc, keys[i]);
+			if (n)
+				cfg_diag_at(r, n, true, path, keys[i],
+					    "only a job has %s (this service's kind is exposed)", keys[i]);
+		}
+		for (int s = SIDE_BLUE; s <= SIDE_GREEN; s++)
+			if (sc->side[s].runs)
+				cfg_diag(r, svc, false, path, "%s.runs: only a job has a runs URL",
+					 side_name((enum side)s));
+		return;
+	}
+	j->max_run_s = cfg_int(r, svc, "max_run_s", path, 0, 31 * 86400, 0);
+	j->guard_s = cfg_int(r, svc, "guard_s", path, 0, 86400, 30);
+	j->handoff_s = cfg_int(r, svc, "handoff_s", path, 0, 86400, 0);
+	j->tolerance_s = cfg_int(r, svc, "tolerance_s", path, 0, 86400, 0);
+}
+
 /* Returns whether the kind was read cleanly, so later checks that depend on
  * it do not pile consequential errors onto the real one. */
 static bool read_kind(struct cfg_reader *r, const cJSON *svc, const char *path,
@@ -244,6 +277,7 @@ void config_read_service(struct cfg_reader *r, const cJSON *svc, const char *pat
 	read_zone(r, svc, path, sc, kind_ok);
 	read_endpoint(r, svc, path, SIDE_BLUE, &sc->side[SIDE_BLUE]);
 	read_endpoint(r, svc, path, SIDE_GREEN, &sc->side[SIDE_GREEN]);
+	read_job(r, svc, path, sc, kind_ok);
 	read_route(r, svc, path, sc);
 }
 
@@ -256,6 +290,8 @@ void config_free_service(struct service_conf *sc)
 	for (int s = 0; s < 2; s++) {
 		free(sc->side[s].health);
 		free(sc->side[s].health_display);
+		free(sc->side[s].runs);
+		free(sc->side[s].runs_display);
 		free(sc->side[s].expect.json_field);
 		free(sc->side[s].expect.json_equals);
 		cfg_free_list(sc->route.servers[s]);

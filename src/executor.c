@@ -268,15 +268,39 @@ static bool run_move(struct executor *e, const struct plan_move *mv, struct exec
 
 /* Services whose intents are journaled but that the plan stopped short of:
  * closed as skipped, so recovery never takes them for a crash. */
-static void skip_rest(struct executor *e, size_t from, size_t to, struct executor_batch *out)
+static void skip_rest(struct executor *e, size_t from, size_t to, const char *why,
+		      struct executor_batch *out)
 {
 	struct instance_result none;
 	memset(&none, 0, sizeof(none));
 	snprintf(none.name, sizeof(none.name), "-");
-	snprintf(none.error, sizeof(none.error), "not applied: an earlier service of the plan failed");
+	snprintf(none.error, sizeof(none.error), "not applied: %s", why);
 	for (size_t k = from; k < to; k++)
 		executor_batch_add(out, "outcome", e->plan.id,
 				   executor_outcome_json(e, &e->plan.moves[k], "skipped", &none));
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The gate's word on a move (a job waits for its gap here). True when it
+ * refused: why says so, for the result and the skipped outcomes. */
+static bool gate_refuses(struct executor *e, const struct plan_move *mv, char *why, size_t cap)
+{
+	if (!e->gate.before)
+		return false;
+	char said[200] = "";
+	int rc = e->gate.before(e->gate.ctx, mv->service, mv->from, mv->to, e, said, sizeof said);
+	executor_say_waiting(e, "");
+	if (rc == 0)
+		return false;
+	snprintf(why, cap, "%s", said);
+	executor_result_add(e, "%s: %s; ", e->m->cfg->services[mv->service].name, said);
+	return true;
 }
 
 /* Intents and outcomes go to the journal a chunk at a time, each chunk one
@@ -299,14 +323,22 @@ static bool run_moves(struct executor *e)
 		}
 		bool ok = true;
 		size_t k = at;
+		char why[256] = "an earlier service of the plan failed";
 		for (; k < end && ok; k++) {
+			if (gate_refuses(e, &e->plan.moves[k], why, sizeof why)) {
+				ok = false;
+				break;
+			}
+			double t0 = now_s();
 			ok = run_move(e, &e->plan.moves[k], &out);
+			if (ok && e->gate.took)
+				e->gate.took(e->gate.ctx, e->plan.moves[k].service, now_s() - t0);
 			pthread_mutex_lock(&e->lock);
 			e->prog.done = ok ? k + 1 : k;
 			pthread_mutex_unlock(&e->lock);
 		}
 		if (!ok)
-			skip_rest(e, k, end, &out);
+			skip_rest(e, k, end, why, &out);
 		if (executor_batch_flush(e, &out, &err) < 0)
 			executor_result_add(e, "applied, but the journal refused the outcomes: %s; ", err.msg);
 		if (!ok)
@@ -385,6 +417,8 @@ void executor_stop(struct executor *e)
 	if (!e)
 		return;
 	pthread_mutex_lock(&e->lock);
+	if (e->prog.waiting[0])	/* a plan still waiting for a gap is let go */
+		e->cancel = true;
 	while (e->pending)	/* a plan in flight is finished, never cut */
 		pthread_cond_wait(&e->cond, &e->lock);
 	e->stop = true;
@@ -394,6 +428,20 @@ void executor_stop(struct executor *e)
 	pthread_mutex_destroy(&e->lock);
 	pthread_cond_destroy(&e->cond);
 	free(e);
+}
+
+/* Cancels the plan waiting for a gap and waits (at most 5 s: its gate
+ * looks every 100 ms) for it to end. Called with e->lock held. */
+static void preempt_waiting(struct executor *e)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	e->cancel = true;
+	e->prog.cancelled = true;
+	while (e->pending)
+		if (pthread_cond_timedwait(&e->cond, &e->lock, &until) != 0)
+			break;
 }
 
 int executor_submit(struct executor *e, const struct plan *p, bool force, const char *reason,
@@ -409,6 +457,10 @@ int executor_submit(struct executor *e, const struct plan *p, bool force, const 
 		return -1;
 	}
 	pthread_mutex_lock(&e->lock);
+	/* The way back never waits behind a job's gap: the waiting plan is
+	 * let go (its moves not made are journaled as skipped) first. */
+	if (e->pending && p->rollback && e->prog.waiting[0])
+		preempt_waiting(e);
 	if (e->pending) {
 		pthread_mutex_unlock(&e->lock);
 		co_error_set(err, "plan %s is still running", e->prog.plan_id);
@@ -420,6 +472,7 @@ int executor_submit(struct executor *e, const struct plan *p, bool force, const 
 		return -1;
 	}
 	e->forced = force;
+	e->cancel = false;
 	snprintf(e->reason, sizeof(e->reason), "%s", reason ? reason : "");
 	uint64_t seq = e->prog.plan_seq + 1;
 	memset(&e->prog, 0, sizeof(e->prog));
@@ -431,6 +484,44 @@ int executor_submit(struct executor *e, const struct plan *p, bool force, const 
 	pthread_cond_broadcast(&e->cond);
 	pthread_mutex_unlock(&e->lock);
 	return 0;
+}
+
+void executor_set_gate(struct executor *e, const struct executor_gate *g)
+{
+	pthread_mutex_lock(&e->lock);
+	e->gate = *g;
+	pthread_mutex_unlock(&e->lock);
+}
+
+int executor_cancel(struct executor *e, const char *plan_id, struct co_error *err)
+{
+	pthread_mutex_lock(&e->lock);
+	bool match = e->pending && (!plan_id || strcmp(plan_id, e->prog.plan_id) == 0);
+	bool waits = match && e->prog.waiting[0];
+	if (waits) {
+		e->cancel = true;
+		e->prog.cancelled = true;
+	}
+	pthread_mutex_unlock(&e->lock);
+	if (!waits)
+		co_error_set(err, match ? "plan %s is applying, not waiting: it can no longer be cancelled"
+				   : "no plan %s is running", plan_id ? plan_id : "");
+	return waits ? 0 : -1;
+}
+
+bool executor_cancelled(struct executor *e)
+{
+	pthread_mutex_lock(&e->lock);
+	bool c = e->cancel || e->stop;
+	pthread_mutex_unlock(&e->lock);
+	return c;
+}
+
+void executor_say_waiting(struct executor *e, const char *text)
+{
+	pthread_mutex_lock(&e->lock);
+	snprintf(e->prog.waiting, sizeof e->prog.waiting, "%s", text);
+	pthread_mutex_unlock(&e->lock);
 }
 
 void executor_get_progress(struct executor *e, struct executor_progress *out)

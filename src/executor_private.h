@@ -26,6 +26,8 @@ struct executor {
 	bool forced;
 	char reason[256];
 	struct executor_progress prog;
+	struct executor_gate gate;	/* .before NULL: none */
+	bool cancel;			/* executor_cancel asked */
 };
 
 /* Records of one type journaled together: payloads collected, then one

@@ -2,13 +2,18 @@
  * Toward green: green health up, verdict not fail, green error share within
  * gates.max_error_rate_pct, router reachable and not drifted. Toward blue:
  * blue health up. Jobs first: an exposed service moving toward green while a
- * job is still below 100 warns, or blocks with gates.jobs_first = block. */
+ * job is still below 100 warns, or blocks with gates.jobs_first = block.
+ * Handoff: a scheduled job changes sides in the gap between its ticks. */
 #include "gates_private.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "cutover/cron.h"
+#include "cutover/job_gap.h"
 
 const char *gate_level_name(enum gate_level l)
 {
@@ -142,6 +147,45 @@ static void jobs_first_gate(struct gate_list *gl, const struct snapshot *snap, s
 		    behind > 1 ? ", ..." : "");
 }
 
+/* A scheduled job changes sides only in the gap between ticks: a plan
+ * whose schedule never leaves one is refused; one that must wait says so
+ * (the executor waits for it). */
+static void handoff_gate(struct gate_list *gl, const struct snapshot *snap, const struct plan_move *mv)
+{
+	const struct service_conf *sc = &snap->cfg->services[mv->service];
+	const struct job_view *jv = &snap->svc[mv->service].job;
+	struct cron c;
+	char why[160];
+	if (sc->kind != KIND_JOB || !sc->schedule || cron_parse(sc->schedule, &c, why, sizeof why) < 0)
+		return;
+	if (mv->from != WEIGHT_UNKNOWN && (mv->from >= 50) == (mv->to >= 50))
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	double now = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	enum side old = mv->to >= 50 ? SIDE_BLUE : SIDE_GREEN;
+	struct job_gap_input in = {
+		.cron = &c, .tz = sc->timezone, .jc = &sc->job, .now = now,
+		.active_old = jv->on ? jv->active[old] : -1, .active_at = now,
+		.switch_s = job_gap_switch_s(snap->cfg, &sc->job, 0),
+	};
+	struct job_gap g;
+	job_gap_judge(&in, &g);
+	char at[40] = "-";
+	if (g.next_fire != (time_t)-1)
+		job_gap_clock(g.next_fire, sc->timezone, at, sizeof at);
+	if (g.state == JOB_GAP_NEVER)
+		add(gl, mv->service, "handoff", GATE_BLOCK, "%s", g.why);
+	else if (g.state == JOB_GAP_WAIT)
+		add(gl, mv->service, "handoff", GATE_WARN, "will wait: %s", g.why);
+	else if (in.active_old < 0 && sc->job.max_run_s <= 0)
+		add(gl, mv->service, "handoff", GATE_WARN, "runs not observed and no max_run_s: a run is "
+		    "taken to end %.0f s after its fire; next fire %s", JOB_SETTLE_S, at);
+	else
+		add(gl, mv->service, "handoff", GATE_PASS, "in the gap: next fire %s, guard_s %d", at,
+		    sc->job.guard_s);
+}
+
 static void router_gate(struct gate_list *gl, const struct snapshot *snap)
 {
 	if (!snap->router_known || snap->routers_total <= 0)
@@ -187,6 +231,8 @@ int gates_evaluate(const struct snapshot *snap, struct plan *p, struct co_error 
 		} else {
 			health_gate(&gl, snap, s, SIDE_BLUE, true);
 		}
+		if (!p->rollback)	/* the way back never waits (man: JOBS) */
+			handoff_gate(&gl, snap, mv);
 	}
 	if (any_green)
 		router_gate(&gl, snap);

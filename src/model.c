@@ -165,6 +165,19 @@ void model_set_rollout(struct model *m, size_t i, const struct rollout_view *rv)
 	MODEL_EDIT(m, i, { st->rollout = *rv; });
 }
 
+void model_get(struct model *m, size_t i, struct service_state *out)
+{
+	pthread_mutex_lock(&m->lock);
+	if (i < m->cfg->n_services)
+		*out = m->svc[i];
+	pthread_mutex_unlock(&m->lock);
+}
+
+void model_set_job(struct model *m, size_t i, const struct job_view *jv)
+{
+	MODEL_EDIT(m, i, { st->job = *jv; });
+}
+
 void model_set_routers(struct model *m, int up, int total)
 {
 	pthread_mutex_lock(&m->lock);

@@ -86,6 +86,20 @@ static void read_traffic(const cJSON *root, struct side_traffic t[2])
 		t[s].sessions = (long)num(o, "sessions", 0);
 		t[s].requests = (uint64_t)num(o, "requests", 0);
 	}
+	/* A job's sides: {"active": {"blue": K, ...}, "runs": {"blue": N, ...}}
+	 * are its runs in progress and started (model.h, struct job_view). */
+	const cJSON *act = cJSON_GetObjectItemCaseSensitive(root, "active");
+	const cJSON *runs = cJSON_GetObjectItemCaseSensitive(root, "runs");
+	for (int s = SIDE_BLUE; s <= SIDE_GREEN; s++) {
+		const cJSON *a = cJSON_GetObjectItemCaseSensitive(act, side_name((enum side)s));
+		const cJSON *r = cJSON_GetObjectItemCaseSensitive(runs, side_name((enum side)s));
+		if (!cJSON_IsNumber(a) || !cJSON_IsNumber(r) || a->valuedouble < 0 || r->valuedouble < 0 ||
+		    r->valuedouble > 9e15)
+			continue;
+		t[s].known = true;
+		t[s].sessions = (long)a->valuedouble;
+		t[s].requests = (uint64_t)r->valuedouble;
+	}
 }
 
 /* The weight get printed, or WEIGHT_UNKNOWN with why filled. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cutover/cron.h"
 #include "cutover/journal.h"
 
 #define INSTANCE "rehearsal"
@@ -21,7 +22,65 @@ struct router {
 	size_t n_hist, cap_hist;
 	size_t seed_records, seed_services;
 	bool *seeded;			/* per service, while seeding */
+	struct sim_job *job;		/* per service; .on for scheduled jobs */
 };
+
+/* A scheduled job's runs, simulated: at each fire the side that has the
+ * job runs it, for max_run_s (1 s when not given). */
+struct sim_job {
+	bool on;
+	struct cron cron;
+	time_t next, last;		/* the next fire not yet run; the last run */
+	int last_side;
+	uint64_t runs[2];
+};
+
+/* Runs the fires up to now on the side each job is on. Under r->mu. */
+static void jobs_catch_up(struct router *r, time_t now)
+{
+	for (size_t i = 0; r->job && i < r->cfg->n_services; i++) {
+		struct sim_job *j = &r->job[i];
+		const char *tz = r->cfg->services[i].timezone;
+		for (int k = 0; j->on && j->next != (time_t)-1 && j->next <= now; k++) {
+			int side = r->weight[i] >= 50 ? SIDE_GREEN : SIDE_BLUE;
+			j->runs[side]++;
+			j->last = j->next;
+			j->last_side = side;
+			/* Far behind (a clock jump): skip to now, no burst of runs. */
+			j->next = cron_next(&j->cron, k < 1000 ? j->next : now, tz);
+		}
+	}
+}
+
+static void jobs_observe(struct router *r, size_t i, struct route_observation *o, time_t now)
+{
+	const struct sim_job *j = &r->job[i];
+	int len = r->cfg->services[i].job.max_run_s > 0 ? r->cfg->services[i].job.max_run_s : 1;
+	for (int s = SIDE_BLUE; s <= SIDE_GREEN; s++) {
+		o->traffic[s].known = true;
+		o->traffic[s].requests = j->runs[s];
+		o->traffic[s].sessions = j->last && j->last_side == s && now < j->last + len;
+	}
+}
+
+static int jobs_open(struct router *r)
+{
+	const struct config *cfg = r->cfg;
+	time_t now = time(NULL);
+	r->job = calloc(cfg->n_services ? cfg->n_services : 1, sizeof *r->job);
+	if (!r->job)
+		return -1;
+	for (size_t i = 0; i < cfg->n_services; i++) {
+		const struct service_conf *sc = &cfg->services[i];
+		char why[160];
+		struct sim_job *j = &r->job[i];
+		if (sc->kind != KIND_JOB || !sc->schedule || cron_parse(sc->schedule, &j->cron, why, sizeof why) < 0)
+			continue;
+		j->on = true;
+		j->next = cron_next(&j->cron, now, sc->timezone);
+	}
+	return 0;
+}
 
 static bool weight_fits(const struct service_conf *s, int w)
 {
@@ -92,6 +151,7 @@ static void reh_close(struct router *r)
 	if (!r)
 		return;
 	pthread_mutex_destroy(&r->mu);
+	free(r->job);
 	free(r->weight);
 	free(r->hist);
 	free(r);
@@ -107,6 +167,11 @@ static struct router *reh_open(const struct config *cfg, struct co_error *err)
 	}
 	r->cfg = cfg;
 	pthread_mutex_init(&r->mu, NULL);
+	if (jobs_open(r) < 0) {
+		co_error_set(err, "rehearsal driver: out of memory");
+		reh_close(r);
+		return NULL;
+	}
 	if (seed(r, err) < 0) {
 		reh_close(r);
 		return NULL;
@@ -134,11 +199,15 @@ static int reh_observe(struct router *r, size_t instance, struct route_observati
 {
 	if (begin(instance, res) < 0)
 		return -1;
+	time_t now = time(NULL);
 	pthread_mutex_lock(&r->mu);
+	jobs_catch_up(r, now);
 	for (size_t i = 0; i < r->cfg->n_services; i++) {
 		memset(&obs[i], 0, sizeof(obs[i]));
 		obs[i].service = i;
 		obs[i].weight = r->weight[i];
+		if (r->job[i].on)
+			jobs_observe(r, i, &obs[i], now);
 	}
 	pthread_mutex_unlock(&r->mu);
 	res->ok = true;
@@ -186,6 +255,7 @@ static int reh_apply(struct router *r, size_t instance, const struct weight_chan
 		r->cap_hist = cap;
 	}
 	uint64_t now = monotonic_ms();
+	jobs_catch_up(r, time(NULL));	/* fires so far ran where the job was */
 	for (size_t i = 0; i < n; i++) {
 		r->hist[r->n_hist++] = (struct rehearsal_change){
 			.service = c[i].service, .from = r->weight[c[i].service],

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cutover/jobs.h"
 #include "cutover/rollout.h"
 #include "cutover/verdict.h"
 
@@ -154,6 +155,8 @@ cJSON *state_service_json(const struct snapshot *snap, size_t i, bool full)
 	cJSON_AddStringToObject(o, "reason", st->reason);
 	if (st->rollout.phase != ROLLOUT_NONE)
 		cJSON_AddItemToObject(o, "rollout", state_rollout_json(&st->rollout));
+	if (st->job.on)
+		cJSON_AddItemToObject(o, "job", job_view_json(&st->job));
 	if (full)
 		full_json(o, st);
 	return o;
@@ -339,6 +342,7 @@ int state_service_from_json(const cJSON *o, struct service_state *out, struct co
 	out->verdict = verdict_of(v);
 	str_into(o, "reason", out->reason, sizeof out->reason);
 	rollout_from_json(cJSON_GetObjectItemCaseSensitive(o, "rollout"), &out->rollout);
+	job_view_from_json(cJSON_GetObjectItemCaseSensitive(o, "job"), &out->job);
 	const cJSON *busy = cJSON_GetObjectItemCaseSensitive(o, "busy");
 	if (busy)
 		out->busy = cJSON_IsTrue(busy);

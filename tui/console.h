@@ -136,6 +136,13 @@ void rollout_submit(struct console *c, const struct tui_request *req);
  * rollback (from the snapshot: true when it rang). */
 int rollout_needs_draw(struct console *c, int y);
 int rollout_cell(int y, int x, int w, const struct rollout_view *rv, enum theme_role base);
+/* A job's cell in the same column: next fire, who ran the last tick. */
+int job_cell(int y, int x, int w, const struct job_view *jv, enum theme_role base);
+/* Jobs with doubles or misses, appended at out for the needs-you line;
+ * *n counts them (and what came before). Returns the length written. */
+size_t job_needs_text(const struct console *c, char *out, size_t cap, size_t *n);
+/* The detail pane's job lines from y (below end: none); returns how many. */
+int job_detail_lines(struct console *c, size_t i, int y, int end);
 void rollout_confirm_draw(struct console *c);
 bool rollout_alarm(struct console *c);
 

@@ -107,6 +107,8 @@ void detail_draw(struct console *c, int y, int h)
 			 "rollout %s, step %d/%d, failed checks %d/%d%s%s", rollout_phase_name(rv->phase),
 			 rv->step, rv->steps, rv->failed, rv->max_failed, rv->last_check[0] ? "; last: " : "",
 			 rv->last_check);
+	if (y < end && s->job.on)
+		y += job_detail_lines(c, i, y, end);
 	y += gates_lines(c, i, y, end);
 	if (y < end)
 		events_draw(c, y, end - y, sc->name);

@@ -20,7 +20,7 @@ static const struct { int key; enum tui_req req; } bindings[] = {
 	{ 'g', REQ_STEP_GREEN }, { 'b', REQ_STEP_BLUE }, { 'G', REQ_ALL_GREEN },
 	{ 'B', REQ_ALL_BLUE }, { 'R', REQ_ROLLBACK }, { 'A', REQ_REAPPLY },
 	{ 'o', REQ_RO_START }, { 'p', REQ_RO_PAUSE }, { 'P', REQ_RO_PROMOTE }, { 'F', REQ_RO_FULL },
-	{ 'X', REQ_RO_ABORT }, { 'T', REQ_TAKE }, { 'q', REQ_QUIT }, { KEY_F(10), REQ_QUIT },
+	{ 'X', REQ_RO_ABORT }, { 'C', REQ_CANCEL_WAIT }, { 'T', REQ_TAKE }, { 'q', REQ_QUIT }, { KEY_F(10), REQ_QUIT },
 };
 
 #define KEYMAP_SIZE (KEY_MAX + 1)

@@ -30,6 +30,7 @@
 	REQ_(RO_PROMOTE, "P", "promote: skip this bake or pause", true) \
 	REQ_(RO_FULL, "F", "promote --full: skip every bake and pause left (type 'promote')", true) \
 	REQ_(RO_ABORT, "X", "abort the rollout: back to blue (type 'abort')", true) \
+	REQ_(CANCEL_WAIT, "C", "cancel a plan still waiting for a job's gap (nothing changes)", true) \
 	REQ_(TAKE, "T", "take the lever from the console that holds it (type 'take')", false) \
 	REQ_(QUIT, "q F10", "quit", false)
 

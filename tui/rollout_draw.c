@@ -60,6 +60,8 @@ static size_t needs_text(const struct console *c, char *out, size_t cap)
 		o = k > 0 && (size_t)k < cap - o ? o + (size_t)k : cap - 1;
 		n++;
 	}
+	if (o + 1 < cap)
+		job_needs_text(c, out + o, cap - o, &n);
 	return n;
 }
 
@@ -78,7 +80,7 @@ int rollout_needs_draw(struct console *c, int y)
 	for (int k = 0; k < 3; k++)
 		draw_fill(y + k, ROLE_FLASH);
 	char head[64];
-	snprintf(head, sizeof head, ">>> NEEDS YOU: %zu ROLLOUT%s WAIT FOR A HUMAN <<<", n, n == 1 ? "" : "S");
+	snprintf(head, sizeof head, ">>> NEEDS YOU: %zu SERVICE%s FOR A HUMAN <<<", n, n == 1 ? " WAITS" : "S WAIT");
 	int len = (int)strlen(head);
 	draw_text(y, len < COLS ? (COLS - len) / 2 : 0, COLS, ROLE_FLASH, head, false);
 	draw_fmt(y + 1, 0, COLS, ROLE_FLASH, "  %s", text);
@@ -128,7 +130,7 @@ bool rollout_alarm(struct console *c)
 	bool rang = false, any = false;
 	for (size_t i = 0; i < c->snap.n; i++) {
 		const struct rollout_view *rv = &c->snap.svc[i].rollout;
-		any |= rv->phase != ROLLOUT_NONE;
+		any |= rv->phase != ROLLOUT_NONE || c->snap.svc[i].job.on;
 		bool bad = (rv->phase == ROLLOUT_HALTED || rv->phase == ROLLOUT_ROLLED_BACK) &&
 			   c->ro_phase[i] != rv->phase && c->ro_phase[i] != ROLLOUT_NONE;
 		if (bad && !rang) {

@@ -169,6 +169,21 @@ static void take_request(struct console *c)
 	confirm_open(c, &req);
 }
 
+/* C: lets go of the plan waiting for a job's gap; its moves not yet made
+ * are journaled as skipped. */
+static void cancel_wait(struct console *c)
+{
+	struct co_error err;
+	if (!c->src || !c->src->ops->cancel || !c->view.prog.waiting[0]) {
+		console_flash(c, "no plan waits for a job's gap");
+		return;
+	}
+	if (c->src->ops->cancel(c->src, c->view.prog.plan_id, &err) < 0)
+		console_flash(c, "cannot cancel: %s", err.msg);
+	else
+		console_flash(c, "plan %s cancelled: the moves not yet made are skipped", c->view.prog.plan_id);
+}
+
 static void do_request(struct console *c, enum tui_req r, int page)
 {
 	switch (r) {
@@ -206,6 +221,7 @@ static void do_request(struct console *c, enum tui_req r, int page)
 		break;
 	case REQ_READONLY: console_flash(c, "read-only: this screen changes nothing"); break;
 	case REQ_TAKE: take_request(c); break;
+	case REQ_CANCEL_WAIT: cancel_wait(c); break;
 	case REQ_STEP_GREEN: case REQ_STEP_BLUE: case REQ_ALL_GREEN: case REQ_ALL_BLUE: case REQ_ROLLBACK:
 	case REQ_REAPPLY:
 		request_plan(c, r);

@@ -50,6 +50,9 @@ struct source_ops {
 	 * answer in *out (the caller's), or -1 with err. NULL op: none here. */
 	int (*rollout)(struct source *s, const char *action, const cJSON *body, cJSON **out,
 		       struct co_error *err);
+	/* Lets go of plan id while it waits for a job's gap: 0, or -1 with
+	 * err (the engine's words). NULL op: none here. */
+	int (*cancel)(struct source *s, const char *plan_id, struct co_error *err);
 	/* Whether it is still the right source; false asks for a switch. */
 	bool (*current)(struct source *s);
 	void (*close)(struct source *s, const char *why);

@@ -123,6 +123,22 @@ static int rollout_engine(struct source *s, const char *action, const cJSON *bod
 	return engine_link_call(r->link, "POST", path, body, out, err);
 }
 
+static int cancel_engine(struct source *s, const char *plan_id, struct co_error *err)
+{
+	struct remote *r = (struct remote *)s;
+	char path[96];
+	cJSON *none = cJSON_CreateObject(), *out = NULL;
+	snprintf(path, sizeof path, "/v1/plans/%s/cancel", plan_id);
+	int st = engine_link_call(r->link, "POST", path, none, &out, err);
+	if (st >= 0 && st != 200) {
+		const char *e = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(out, "error"));
+		co_error_set(err, "%s", e ? e : "the engine refused");
+	}
+	cJSON_Delete(none);
+	cJSON_Delete(out);
+	return st == 200 ? 0 : -1;
+}
+
 static const struct source_ops engine_ops = {
 	.name = "engine",
 	.poll = poll_engine,
@@ -131,6 +147,7 @@ static const struct source_ops engine_ops = {
 	.apply = apply_engine,
 	.take_lever = take_engine,
 	.rollout = rollout_engine,
+	.cancel = cancel_engine,
 	.current = current_engine,
 	.close = close_engine,
 };

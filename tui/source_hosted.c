@@ -74,6 +74,19 @@ static int rollout_hosted(struct source *s, const char *action, const cJSON *bod
 	return code;
 }
 
+static int cancel_hosted(struct source *s, const char *plan_id, struct co_error *err)
+{
+	struct hosted *h = (struct hosted *)s;
+	cJSON *out = NULL;
+	int code = engine_plan_cancel(h->e, plan_id, &h->who, &out);
+	if (code != 200) {
+		const char *e = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(out, "error"));
+		co_error_set(err, "%s", e ? e : "refused");
+	}
+	cJSON_Delete(out);
+	return code == 200 ? 0 : -1;
+}
+
 static bool current_hosted(struct source *s)
 {
 	return true;
@@ -95,6 +108,7 @@ static const struct source_ops hosted_ops = {
 	.apply = apply_hosted,
 	.take_lever = take_hosted,
 	.rollout = rollout_hosted,
+	.cancel = cancel_hosted,
 	.current = current_hosted,
 	.close = close_hosted,
 };

@@ -145,7 +145,9 @@ static void service_row(struct console *c, int y, size_t i, bool sel, struct lay
 	x = draw_text(y, x, 5, prog ? ROLE_WARN : draw_verdict_role(s->verdict),
 		      prog ? prog : draw_verdict_short(s->verdict), true);
 	x = draw_text(y, x, 1, ROLE_BAD, s->drift ? "!" : "", true);
-	if (l.rollout)
+	if (l.rollout && s->rollout.phase == ROLLOUT_NONE && s->job.on)
+		x = job_cell(y, x, ROLLOUT_W, &s->job, base);
+	else if (l.rollout)
 		x = rollout_cell(y, x, ROLLOUT_W, &s->rollout, base);
 	if (l.traffic)
 		traffic_cell(y, x, s->traffic, base);

@@ -24,6 +24,8 @@
 #define ALERT_ROUTER_UNREACHABLE "router_unreachable"
 #define ALERT_ROUTER_REACHABLE "router_reachable"
 #define ALERT_DRIFT "drift"
+#define ALERT_JOB_DOUBLE "job.double"		/* both sides ran one tick of a job */
+#define ALERT_JOB_MISSED "job.missed"		/* neither side ran it */
 
 struct alerts;
 

@@ -27,6 +27,8 @@ struct endpoint_conf {
 	char *health_display;		/* the same URL with any password masked */
 	bool insecure;			/* skip TLS verification (shown loudly) */
 	struct expect_conf expect;
+	char *runs;			/* jobs: URL answering {"active","runs","last_run"}; NULL none */
+	char *runs_display;		/* the same URL with any password masked */
 };
 
 struct route_conf {
@@ -86,12 +88,21 @@ struct alert_conf {
 	char **events;			/* NULL-terminated filter; NULL: every event */
 };
 
+/* A job's timing. Seconds; 0 where a key may be left out. */
+struct job_conf {
+	int max_run_s;			/* longest a run may last; 0 unknown */
+	int guard_s;			/* a handoff ends at least this long before a fire */
+	int handoff_s;			/* how long the switch takes; 0: measured */
+	int tolerance_s;		/* a tick no side ran after this is missed; 0: derived */
+};
+
 struct service_conf {
 	char *name;
 	enum svc_kind kind;
 	char *group;			/* "" when the service names none */
 	char *schedule;			/* jobs: cron text (cron.h), checked; NULL none */
 	char *timezone;			/* jobs: IANA zone of the schedule; NULL = UTC */
+	struct job_conf job;		/* jobs: run length and handoff timing */
 	struct endpoint_conf side[2];	/* indexed by enum side */
 	struct route_conf route;
 	struct rollout_conf rollout;	/* resolved (see struct rollout_conf) */

@@ -92,6 +92,12 @@ int engine_rollout_control(struct engine *e, const char *action, const char *bod
 			   const struct engine_actor *who, cJSON **out);
 /* GET /v1/rollouts (rollouts_status_json). */
 cJSON *engine_rollouts_json(struct engine *e);
+/* GET /v1/jobs (jobs.h). */
+cJSON *engine_jobs_json(struct engine *e);
+/* POST /v1/plans/ID/cancel: lets go of a plan still waiting for a job's
+ * gap. 200, 403 (may not act), 404 (no such plan) or 409 (not waiting). */
+int engine_plan_cancel(struct engine *e, const char *id, const struct engine_actor *who,
+		       cJSON **out);
 
 /* --- The lever: one operator at a time ----------------------------------- */
 

@@ -56,6 +56,25 @@ struct rollout_view {
 	char last_check[176];	/* the last failed check with its figures */
 };
 
+/* Where a job's runs are seen (jobs.h). */
+enum job_source { JOB_SRC_NONE, JOB_SRC_ROUTER, JOB_SRC_RUNS_URL, JOB_SRC_MAX_RUN };
+
+/* A job's schedule and runs as the screens see it. For a job, a side's
+ * traffic.sessions is its runs active and traffic.requests its runs
+ * started (haproxy's scur/stot on a routed trigger; exec's "active"/"runs";
+ * the rehearsal driver's simulation). */
+struct job_view {
+	bool on;		/* a job with a schedule the engine observes */
+	uint8_t source;		/* enum job_source */
+	uint8_t last_ran;	/* sides that ran the latest tick: 1 << side */
+	uint8_t last_status;	/* enum tick_status of the latest tick */
+	int16_t active[2];	/* runs active per side; -1 unknown */
+	uint16_t doubles, missed;
+	int64_t next_fire;	/* epoch s; 0 none */
+	int64_t last_tick;	/* epoch s; 0 none yet */
+	char wait[160];		/* a handoff waiting: why, with wall times */
+};
+
 struct service_state {
 	int weight;		/* share on green 0..100, WEIGHT_UNKNOWN until read */
 	int target_weight;	/* what the journal says was set, WEIGHT_UNKNOWN if never */
@@ -69,6 +88,7 @@ struct service_state {
 	uint32_t applies;	/* bumped as an apply starts and ends: a router
 				 * read that began before a bump is stale */
 	struct rollout_view rollout;
+	struct job_view job;
 	uint64_t changed_at_ms;	/* monotonic ms of the last weight/health/verdict change */
 };
 
@@ -112,6 +132,9 @@ void model_set_busy(struct model *m, size_t index, bool busy);
 /* Every service's applies count now, into out (cfg->n_services). */
 void model_applies(struct model *m, uint32_t *out);
 void model_set_rollout(struct model *m, size_t index, const struct rollout_view *rv);
+void model_set_job(struct model *m, size_t index, const struct job_view *jv);
+/* One service's state, copied under the lock. */
+void model_get(struct model *m, size_t index, struct service_state *out);
 void model_set_routers(struct model *m, int up, int total);
 
 uint64_t model_version(struct model *m);

@@ -239,14 +239,16 @@ static enum MHD_Result post_lever(struct api *a, struct MHD_Connection *c, struc
 	return answer(c, 200, engine_lever_json(a->e, who->client));
 }
 
-/* "/v1/plans/ID" or "/v1/plans/ID/apply": the id, and whether apply. */
-static bool plan_path(const char *url, char *id, size_t cap, bool *apply)
+/* "/v1/plans/ID", "/v1/plans/ID/apply" or "/v1/plans/ID/cancel": the id,
+ * and the action ("" for none). */
+static bool plan_path(const char *url, char *id, size_t cap, const char **action)
 {
 	const char *p = url + strlen("/v1/plans/");
 	const char *slash = strchr(p, '/');
 	size_t n = slash ? (size_t)(slash - p) : strlen(p);
-	*apply = slash && strcmp(slash, "/apply") == 0;
-	if (!n || n >= cap || (slash && !*apply))
+	*action = !slash ? "" : strcmp(slash, "/apply") == 0 ? "apply"
+		: strcmp(slash, "/cancel") == 0 ? "cancel" : NULL;
+	if (!n || n >= cap || !*action)
 		return false;
 	memcpy(id, p, n);
 	id[n] = '\0';
@@ -328,9 +330,19 @@ enum MHD_Result api_route(struct listener *l, struct MHD_Connection *c, const ch
 						  rq->body ? rq->len : 2, who, &out);
 		return answer(c, code, out);
 	}
+	if (strcmp(url, "/v1/jobs") == 0)
+		return get ? answer(c, 200, engine_jobs_json(a->e)) : method_not_allowed(c, "GET");
 	char id[64];
-	bool apply;
-	if (strncmp(url, "/v1/plans/", 10) == 0 && plan_path(url, id, sizeof id, &apply)) {
+	const char *action;
+	if (strncmp(url, "/v1/plans/", 10) == 0 && plan_path(url, id, sizeof id, &action)) {
+		bool apply = *action != '\0';
+		if (strcmp(action, "cancel") == 0) {
+			if (!post)
+				return method_not_allowed(c, "POST");
+			cJSON *out = NULL;
+			int code = engine_plan_cancel(a->e, id, who, &out);
+			return answer(c, code, out);
+		}
 		if (apply ? !post : !get)
 			return method_not_allowed(c, apply ? "POST" : "GET");
 		cJSON *out = NULL;

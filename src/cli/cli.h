@@ -56,6 +56,7 @@ int cmd_rollback(int argc, char **argv);
 int cmd_reapply(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_rollout(int argc, char **argv);
+int cmd_jobs(int argc, char **argv);
 /* rollout_format.c: GET /v1/rollouts as the status table. */
 struct cJSON;
 int rollout_status_print(FILE *out, const struct cJSON *doc);

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "cutover/executor.h"
+#include "cutover/jobs.h"
 #include "cutover/journal.h"
 #include "cutover/journal_targets.h"
 #include "cutover/lock.h"
@@ -23,6 +24,7 @@
 #include "cutover/recovery.h"
 #include "cutover/router_poller.h"
 #include "engine_cli.h"
+#include "plan_wait.h"
 #include "move_report.h"
 
 struct move_opts {
@@ -275,15 +277,33 @@ static int apply(struct move_run *mr, const struct move_opts *o)
 	struct executor *e = executor_start(&mr->m, mr->drv, mr->r, mr->j, &mr->err);
 	if (!e)
 		return -1;
-	if (executor_submit(e, &mr->plan, o->force, o->reason, &mr->err) < 0) {
+	/* A job's move waits for its gap here too; with no poller, only its
+	 * runs URLs or max_run_s say when a run ends. */
+	struct jobs_deps jd = { &mr->m, mr->j, NULL, false };
+	struct jobs *js = jobs_start(mr->cfg, &jd, &mr->err);
+	if (!js) {
 		executor_stop(e);
 		return -1;
 	}
-	while (executor_wait(e, 60000) < 0)
-		;
+	struct executor_gate g = { jobs_handoff_wait, jobs_handoff_took, js };
+	executor_set_gate(e, &g);
+	if (executor_submit(e, &mr->plan, o->force, o->reason, &mr->err) < 0) {
+		executor_stop(e);
+		jobs_stop(js);
+		return -1;
+	}
 	struct executor_progress pr;
+	struct plan_wait w;
+	plan_wait_begin(&w);
+	while (executor_wait(e, 200) < 0) {
+		executor_get_progress(e, &pr);
+		if (plan_wait_tick(&w, pr.waiting))
+			executor_cancel(e, NULL, &(struct co_error){ 0 });
+	}
+	plan_wait_end(&w);
 	executor_get_progress(e, &pr);
 	executor_stop(e);
+	jobs_stop(js);
 	move_report_result(&mr->rep, &pr);
 	/* The haproxy driver reads every weight back on every instance as
 	 * part of the apply (show servers state in the same batch); a second

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "cutover/state_json.h"
+#include "plan_wait.h"
 
 /* A plan's progress is polled this often: the engine applies a rehearsal
  * fleet in a few ms, and a unix-socket request costs well under one. */
@@ -229,6 +230,9 @@ static void progress_from_json(const cJSON *p, struct executor_progress *out)
 	const cJSON *total = cJSON_GetObjectItemCaseSensitive(p, "total");
 	snprintf(out->plan_id, sizeof out->plan_id, "%s", id ? id : "");
 	snprintf(out->result, sizeof out->result, "%s", res ? res : "");
+	const char *w = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "waiting"));
+	snprintf(out->waiting, sizeof out->waiting, "%s", w ? w : "");
+	out->cancelled = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "cancelled"));
 	out->plan_seq = cJSON_IsNumber(seq) ? (uint64_t)seq->valuedouble : 0;
 	out->done = cJSON_IsNumber(done) ? (size_t)done->valuedouble : 0;
 	out->total = cJSON_IsNumber(total) ? (size_t)total->valuedouble : 0;
@@ -265,18 +269,38 @@ int engine_cli_plan_wait(struct engine_link *l, const char *id, struct executor_
 	snprintf(path, sizeof path, "/v1/plans/%s?brief=1", id);
 	/* No deadline, as without an engine: a plan on a large fleet takes
 	 * what the routers take, and the executor bounds every call. */
+	struct plan_wait w;
+	plan_wait_begin(&w);
 	for (;;) {
 		cJSON *plan = NULL;
 		if (call(l, "GET", path, NULL, 200, &plan, err) < 0) {
+			plan_wait_end(&w);
 			char why[sizeof err->msg - 100];
 			snprintf(why, sizeof why, "%s", err->msg);
 			co_error_set(err, "lost track of plan %s (%s); see cutover journal", id, why);
 			return -1;
 		}
 		int ran = plan_ran(plan, out);
+		struct executor_progress now;
+		progress_from_json(cJSON_GetObjectItemCaseSensitive(plan, "progress"), &now);
 		cJSON_Delete(plan);
-		if (ran)
+		if (ran) {
+			plan_wait_end(&w);
 			return 0;
+		}
+		if (plan_wait_tick(&w, now.waiting)) {
+			char cancel[128];
+			cJSON *resp = NULL;
+			snprintf(cancel, sizeof cancel, "/v1/plans/%s/cancel", id);
+			cJSON *none = cJSON_CreateObject();
+			struct co_error cerr;
+			if (engine_link_call(l, "POST", cancel, none, &resp, &cerr) != 200)
+				fprintf(stderr, "cancel refused: %s\n",
+					cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp, "error"))
+					? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp, "error")) : cerr.msg);
+			cJSON_Delete(none);
+			cJSON_Delete(resp);
+		}
 		struct timespec ts = { 0, PLAN_POLL_NS };
 		nanosleep(&ts, NULL);
 	}

@@ -21,6 +21,7 @@ const struct command cli_commands[] = {
 	{ "rollback", cmd_rollback, "put services, @groups or --all back on blue" },
 	{ "reapply", cmd_reapply, "set the journal's weights again where a router lost them" },
 	{ "rollout", cmd_rollout, "walk services to green on autopilot: start, pause, promote, abort, status" },
+	{ "jobs", cmd_jobs, "scheduled jobs: next fires, the side each tick ran on, doubles and misses" },
 	{ "journal", cmd_journal, "print or --verify the release journal" },
 	{ "report", cmd_report, "write the post-release review from the journal (md, json, html)" },
 	{ NULL, NULL, NULL },

@@ -87,6 +87,8 @@ static void apply_progress(struct engine_follow *f, const cJSON *p)
 	struct executor_progress *g = &f->st.prog;
 	str_into(p, "plan", g->plan_id, sizeof g->plan_id);
 	str_into(p, "result", g->result, sizeof g->result);
+	str_into(p, "waiting", g->waiting, sizeof g->waiting);
+	g->cancelled = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "cancelled"));
 	g->plan_seq = (uint64_t)num(p, "seq");
 	g->running = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "running"));
 	g->finished = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "finished"));

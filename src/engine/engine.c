@@ -149,6 +149,13 @@ static int autopilot_start(struct engine *e, struct co_error *err)
 	char *clock = journal_state_path(e->cfg->state_dir, e->cfg->release, "rollout-clocks.json", err);
 	if (!clock)
 		return -1;
+	struct jobs_deps jd = { &e->m, e->j, e->alerts, true };
+	if (!(e->jobs = jobs_start(e->cfg, &jd, err))) {
+		free(clock);
+		return -1;
+	}
+	struct executor_gate g = { jobs_handoff_wait, jobs_handoff_took, e->jobs };
+	executor_set_gate(e->exec, &g);
 	struct rollouts_deps d = { &e->m, e->exec, e->j, e->alerts, clock };
 	e->rollouts = rollouts_start(e->cfg, &d, err);
 	free(e->clock_path);
@@ -223,9 +230,9 @@ void engine_stop(struct engine *e, const char *why)
 	e->stopping = true;	/* no new plan from here on */
 	pthread_mutex_unlock(&e->lock);
 	rollouts_stop(e->rollouts);	/* no new step either */
-	if (e->exec)	/* a plan in flight finishes first */
-		while (executor_wait(e->exec, 1000) < 0)
-			;
+	if (e->exec)	/* a plan in flight finishes first; one waiting for a gap is let go */
+		while (executor_wait(e->exec, 200) < 0)
+			executor_cancel(e->exec, NULL, &(struct co_error){ 0 });
 	if (e->j && why)
 		journal_engine(e, "stop", why);
 	char last[400];
@@ -239,6 +246,7 @@ void engine_stop(struct engine *e, const char *why)
 	api_stop(e->api);
 	engine_publish_stop(e);
 	executor_stop(e->exec);
+	jobs_stop(e->jobs);
 	rollouts_free(e->rollouts);
 	alerts_stop(e->alerts);
 	router_poller_stop(e->poller);

@@ -369,3 +369,31 @@ int engine_plan_get(struct engine *e, const char *id, bool brief, cJSON **out)
 	pthread_mutex_unlock(&e->lock);
 	return 200;
 }
+
+int engine_plan_cancel(struct engine *e, const char *id, const struct engine_actor *who,
+		       cJSON **out)
+{
+	if (!who->may_operate)
+		return fail(out, 403, "this client may watch but not act");
+	pthread_mutex_lock(&e->lock);
+	struct engine_plan *ep = find_locked(e, id);
+	bool applied = ep && ep->applied;
+	pthread_mutex_unlock(&e->lock);
+	if (!ep)
+		return fail(out, 404, "no such plan (plans are kept until 64 newer ones are made)");
+	if (!applied)
+		return fail(out, 409, "the plan was not applied: nothing waits");
+	struct co_error err;
+	if (executor_cancel(e->exec, id, &err) < 0)
+		return fail(out, 409, err.msg);
+	engine_notice(e, "%s cancelled plan %s while it waited for a job's gap", who->name, id);
+	*out = cJSON_CreateObject();
+	cJSON_AddStringToObject(*out, "id", id);
+	cJSON_AddStringToObject(*out, "state", "cancelling");
+	return 200;
+}
+
+cJSON *engine_jobs_json(struct engine *e)
+{
+	return jobs_json(e->jobs);
+}

@@ -8,6 +8,7 @@
 #include "cutover/engine.h"
 #include "cutover/rollout.h"
 #include "cutover/hub.h"
+#include "cutover/jobs.h"
 #include "cutover/journal.h"
 #include "cutover/journal_tail.h"
 #include "cutover/prober.h"
@@ -50,6 +51,7 @@ struct engine {
 	struct executor *exec;
 	struct rollouts *rollouts;
 	struct alerts *alerts;
+	struct jobs *jobs;
 	char *clock_path;		/* the rollouts' bake clocks */
 	struct hub *hub;
 	struct api *api;

@@ -46,6 +46,11 @@ cJSON *engine_progress_json(const struct executor_progress *p)
 	cJSON_AddBoolToObject(o, "finished", p->finished);
 	cJSON_AddBoolToObject(o, "ok", p->ok);
 	cJSON_AddStringToObject(o, "result", p->result);
+	if (p->waiting[0])
+		cJSON_AddStringToObject(o, "waiting", p->waiting);
+	else
+		cJSON_AddNullToObject(o, "waiting");
+	cJSON_AddBoolToObject(o, "cancelled", p->cancelled);
 	return o;
 }
 
@@ -132,7 +137,8 @@ static void spark_delta(cJSON *svc, const struct service_state *prev, const stru
 static bool progress_changed(const struct executor_progress *a, const struct executor_progress *b)
 {
 	return a->plan_seq != b->plan_seq || a->done != b->done || a->finished != b->finished ||
-	       a->running != b->running;
+	       a->running != b->running || a->cancelled != b->cancelled ||
+	       strcmp(a->waiting, b->waiting) != 0;
 }
 
 /* Finished plans are kept with their result and counted for /metrics. */

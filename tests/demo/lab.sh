@@ -117,6 +117,19 @@ while read -r name kind g bp gp; do
 	echo "$name green lat_ms=$((2 + n % 5)) jitter_ms=0.5" >> "$dir/spec"
 	n=$((n + 1))
 done < "$dir/services"
+# Jobs run on a schedule (hourly and nightly, sped up to every 30 and 60
+# s): with haproxy, one scheduler whose trigger is routed through it to
+# the side that has the job, so its sessions show the runs; the rehearsal
+# router simulates them itself.
+job_every() { case $1 in jobs-hourly) echo 30 ;; *) echo 60 ;; esac; }
+job_cron() { case $1 in jobs-hourly) echo '*/30 * * * * *' ;; *) echo '0 * * * * *' ;; esac; }
+if [ "$router" = haproxy ]; then
+	while read -r name kind g bp gp; do
+		[ "$kind" = job ] || continue
+		echo "$name blue every_s=$(job_every "$g") run_ms=3000 trigger=routed trigger_url=http://127.0.0.1:$fe_port/$name/run" >> "$dir/spec"
+		echo "$name green trigger=routed" >> "$dir/spec"
+	done < "$dir/services"
+fi
 cat >> "$dir/spec" <<'SPEC'
 search-2 green lat_ms=40 jitter_ms=4
 media-3 green lat_ms=12 jitter_ms=2
@@ -167,8 +180,8 @@ defaults
 	timeout connect 2s
 	timeout client 10s
 	timeout server 10s
-# One frontend for every exposed service, routed by the first path segment;
-# jobs have a backend (the weight cutover sets) but no user traffic.
+# One frontend for every service, routed by the first path segment: users
+# reach the exposed ones, the jobs' scheduler triggers their runs.
 frontend fe_demo
 	bind 127.0.0.1:$fe_port
 	stats enable
@@ -177,11 +190,12 @@ frontend fe_demo
 	http-request return status 200 content-type text/plain string "cutover demo lab: GET /NAME/... for an exposed service, e.g. /payments-1/; /haproxy-stats for haproxy's own page" if { path / }
 CFG
 		while read -r name kind g bp gp; do
-			[ "$kind" = exposed ] &&
-				printf '\tuse_backend be_%s if { path /%s } || { path_beg /%s/ }\n' "$name" "$name" "$name"
+			printf '\tuse_backend be_%s if { path /%s } || { path_beg /%s/ }\n' "$name" "$name" "$name"
 		done < "$dir/services"
 		while read -r name kind g bp gp; do
 			printf 'backend be_%s\n\tbalance roundrobin\n' "$name"
+			# A job's trigger: the side it reaches runs the job.
+			[ "$kind" = job ] && printf '\thttp-request set-path /run\n'
 			printf '\tserver blue 127.0.0.1:%s weight 100\n\tserver green 127.0.0.1:%s weight 0\n' "$bp" "$gp"
 		done < "$dir/services"
 	} > "$dir/haproxy.cfg"
@@ -250,7 +264,10 @@ fi
 			bh="http://127.0.0.1:$port/$name/blue/health" gh="http://127.0.0.1:$port/$name/green/health"
 			route=
 		fi
-		printf '%s  {"name": "%s", "kind": "%s", "group": "%s"%s,\n' "$sep" "$name" "$kind" "$g" "$route"
+		job=
+		[ "$kind" = job ] &&
+			job=", \"schedule\": \"$(job_cron "$g")\", \"max_run_s\": 5, \"guard_s\": 5"
+		printf '%s  {"name": "%s", "kind": "%s", "group": "%s"%s%s,\n' "$sep" "$name" "$kind" "$g" "$route" "$job"
 		printf '   "blue": {"health": "%s"},\n' "$bh"
 		printf '   "green": {"health": "%s", "expect": {"json": "status", "equals": "UP"}}}' "$gh"
 		sep=",

@@ -65,11 +65,13 @@ check "the config routes through haproxy's admin socket in the lab dir" grep -q 
 check "the admin socket is mode 600" sh -c "[ \"\$(stat -c %a '$L/haproxy.sock')\" = 600 ]"
 
 fe=$(sed -n 's/.*frontend 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/hap.out")
+check "the lab's jobs have schedules, run lengths and guards" \
+	grep -q '"kind": "job", "group": "jobs-hourly", "route": {"backend": "be_jobs-hourly-1"}, "schedule": "\*/30 \* \* \* \* \*", "max_run_s": 5, "guard_s": 5' "$L/demo.json"
 check "the lab prints a curl through the frontend" grep -q "curl -si http://127.0.0.1:$fe/payments-1/" "$dir/hap.out"
 check "an exposed service answers through the frontend, from blue" sh -c \
 	"curl -si --max-time 2 http://127.0.0.1:$fe/payments-1/x | grep -qi '^x-sim-side: blue'"
-check "a job has a backend but no route at the frontend" sh -c \
-	"curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1:$fe/jobs-hourly-1/ | grep -qx 503"
+check "a job's trigger reaches it through the frontend: it runs on blue" sh -c \
+	"curl -s --max-time 6 http://127.0.0.1:$fe/jobs-hourly-1/ | grep -q '\"run\":true,.*\"side\":\"blue\"'"
 
 admin "show servers state" > "$dir/state.txt"
 check "haproxy holds 30 backends, blue 100 and green 0 each" python3 - "$dir/state.txt" <<'PY'

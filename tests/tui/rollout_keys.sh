@@ -70,7 +70,7 @@ curl -s "http://127.0.0.1:$port/_sim/set?svc=svc0001&side=green&err_pct=100" >/d
 check "its breach halts it (on_breach halt), the row says so" shows con "svc0001 .*! halted"
 check "a NEEDS YOU line names it and the keys" shows con "NEEDS YOU \(1\) \[P promote, p resume, X abort\]: svc0001 halted \(green"
 check "the message line flashed the halt" shows con "ROLLOUT HALTED: svc0001"
-check "the wall screen shows NEEDS YOU large" shows wall ">>> NEEDS YOU: 1 ROLLOUT WAITS? FOR A HUMAN <<<"
+check "the wall screen shows NEEDS YOU large" shows wall ">>> NEEDS YOU: 1 SERVICES? WAITS? FOR A HUMAN <<<"
 key X
 check "X asks for the word abort" shows con "type 'abort' and Enter"
 key y

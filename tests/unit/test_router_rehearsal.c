@@ -214,6 +214,42 @@ static void driver_for_each_kind_is_its_table(void **state)
 	assert_string_equal(router_driver_for(DRIVER_REHEARSAL)->name, "rehearsal");
 }
 
+/* A scheduled job's runs are simulated: each fire runs on the side the job
+ * is on at that moment, counted like sessions (total and current). */
+static void a_scheduled_job_runs_on_the_side_it_is_on(void **state)
+{
+	(void)state;
+	const char *json = "{\"release\":\"r2\",\"services\":[{\"name\":\"tick\",\"kind\":\"job\","
+		"\"schedule\":\"* * * * * *\",\"max_run_s\":1,"
+		"\"blue\":{\"health\":\"http://127.0.0.1:1/b\"},\"green\":{\"health\":\"http://127.0.0.1:1/g\"}}]}";
+	struct diag_list d;
+	diag_list_init(&d);
+	struct config *cfg = config_parse("t.json", json, strlen(json), &d);
+	diag_list_done(&d);
+	assert_non_null(cfg);
+	struct co_error err = { "" };
+	struct router *r = drv->open(cfg, &err);
+	assert_non_null(r);
+	struct route_observation o;
+	struct instance_result res;
+	usleep(1200000);	/* at least one fire */
+	assert_int_equal(drv->observe(r, 0, &o, &res), 0);
+	assert_true(o.traffic[SIDE_BLUE].known && o.traffic[SIDE_GREEN].known);
+	uint64_t blue = o.traffic[SIDE_BLUE].requests;
+	assert_true(blue >= 1);
+	assert_int_equal(o.traffic[SIDE_GREEN].requests, 0);
+	struct weight_change c = { 0, 100 };
+	assert_int_equal(drv->apply(r, 0, &c, 1, &res), 0);
+	usleep(1200000);
+	assert_int_equal(drv->observe(r, 0, &o, &res), 0);
+	assert_true(o.traffic[SIDE_GREEN].requests >= 1);
+	assert_int_equal(o.traffic[SIDE_GREEN].sessions, 1);	/* within max_run_s */
+	assert_int_equal(o.traffic[SIDE_BLUE].sessions, 0);
+	assert_true(o.traffic[SIDE_BLUE].requests <= blue + 1);	/* a fire before the apply */
+	drv->close(r);
+	config_free(cfg);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -225,6 +261,7 @@ int main(void)
 		T(restart_resumes_from_the_journal_last_outcomes),
 		T(unreadable_journal_fails_open_with_its_name),
 		T(driver_for_each_kind_is_its_table),
+		cmocka_unit_test(a_scheduled_job_runs_on_the_side_it_is_on),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
