@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "cutover/job_gap.h"
 #include "cutover/job_ledger.h"
 #include "cutover/jobs.h"
 #include "draw.h"
@@ -97,6 +98,22 @@ int job_detail_lines(struct console *c, size_t i, int y, int end)
 			 "ledger: %u double, %u missed since watched; active B:%d G:%d; %s", jv->doubles,
 			 jv->missed, jv->active[SIDE_BLUE], jv->active[SIDE_GREEN],
 			 source_words((enum job_source)jv->source));
+	if (y < end && jv->n_recent) {
+		char line[400];
+		size_t o = 0;
+		for (unsigned k = 0; k < jv->n_recent && o + 1 < sizeof line; k++) {
+			const struct job_tick_view *t = &jv->recent[k];
+			char at[40];
+			job_gap_clock((time_t)t->time, sc->timezone, at, sizeof at);
+			int w = snprintf(line + o, sizeof line - o, "%s%s %s %s", k ? " | " : "", at,
+					 ran_word(t->ran), tick_status_name((enum tick_status)t->status));
+			o = w > 0 && (size_t)w < sizeof line - o ? o + (size_t)w : sizeof line - 1;
+		}
+		bool bad = false;
+		for (unsigned k = 0; k < jv->n_recent; k++)
+			bad |= jv->recent[k].status == TICK_DOUBLE || jv->recent[k].status == TICK_MISSED;
+		draw_fmt(y++, 1, COLS - 1, bad ? ROLE_BAD : ROLE_NORMAL, "ticks: %s", line);
+	}
 	if (y < end && jv->wait[0])
 		draw_fmt(y++, 1, COLS - 1, ROLE_WARN, "%s", jv->wait);
 	return y - y0;

@@ -40,8 +40,9 @@ int rollout_cell(int y, int x, int w, const struct rollout_view *rv, enum theme_
 	return draw_fmt(y, x, end - x, rv->failed ? ROLE_WARN : base, "%d/%d", rv->failed, rv->max_failed);
 }
 
-/* "web halted (green-errors: ...), pz waiting at step 2/3". */
-static size_t needs_text(const struct console *c, char *out, size_t cap)
+/* "web halted (green-errors: ...), pz waiting at step 2/3", then jobs
+ * with doubles or misses; *rollouts gets how many are rollouts. */
+static size_t needs_text(const struct console *c, char *out, size_t cap, size_t *rollouts)
 {
 	size_t n = 0, o = 0;
 	out[0] = '\0';
@@ -60,6 +61,7 @@ static size_t needs_text(const struct console *c, char *out, size_t cap)
 		o = k > 0 && (size_t)k < cap - o ? o + (size_t)k : cap - 1;
 		n++;
 	}
+	*rollouts = n;
 	if (o + 1 < cap)
 		job_needs_text(c, out + o, cap - o, &n);
 	return n;
@@ -68,12 +70,14 @@ static size_t needs_text(const struct console *c, char *out, size_t cap)
 int rollout_needs_draw(struct console *c, int y)
 {
 	char text[1024];
-	size_t n = needs_text(c, text, sizeof text);
+	size_t rollouts;
+	size_t n = needs_text(c, text, sizeof text, &rollouts);
 	if (!n)
 		return 0;
 	if (!c->watch) {	/* the keys first: the list may run off the edge */
 		draw_fill(y, ROLE_FLASH);
-		draw_fmt(y, 0, COLS, ROLE_FLASH, " NEEDS YOU (%zu) [P promote, p resume, X abort]: %s", n, text);
+		draw_fmt(y, 0, COLS, ROLE_FLASH, " NEEDS YOU (%zu)%s: %s", n,
+			 rollouts ? " [P promote, p resume, X abort]" : "", text);
 		return 1;
 	}
 	/* A wall screen: three lines, so it reads from across the room. */

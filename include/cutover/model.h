@@ -56,6 +56,8 @@ struct rollout_view {
 	char last_check[176];	/* the last failed check with its figures */
 };
 
+#define JOB_VIEW_TICKS 8
+
 /* Where a job's runs are seen (jobs.h). */
 enum job_source { JOB_SRC_NONE, JOB_SRC_ROUTER, JOB_SRC_RUNS_URL, JOB_SRC_MAX_RUN };
 
@@ -73,6 +75,11 @@ struct job_view {
 	int64_t next_fire;	/* epoch s; 0 none */
 	int64_t last_tick;	/* epoch s; 0 none yet */
 	char wait[160];		/* a handoff waiting: why, with wall times */
+	uint8_t n_recent;	/* the latest ticks, oldest first */
+	struct job_tick_view {
+		int64_t time;
+		uint8_t ran, status;
+	} recent[JOB_VIEW_TICKS];
 };
 
 struct service_state {

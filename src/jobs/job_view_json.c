@@ -62,6 +62,14 @@ cJSON *job_view_json(const struct job_view *jv)
 		cJSON_AddStringToObject(o, "wait", jv->wait);
 	else
 		cJSON_AddNullToObject(o, "wait");
+	cJSON *rec = cJSON_AddArrayToObject(o, "recent");
+	for (unsigned i = 0; i < jv->n_recent && i < JOB_VIEW_TICKS; i++) {
+		cJSON *t = cJSON_CreateObject();
+		cJSON_AddNumberToObject(t, "time_s", (double)jv->recent[i].time);
+		cJSON_AddItemToObject(t, "ran", job_sides_json(jv->recent[i].ran));
+		cJSON_AddStringToObject(t, "status", tick_status_name((enum tick_status)jv->recent[i].status));
+		cJSON_AddItemToArray(rec, t);
+	}
 	return o;
 }
 
@@ -71,6 +79,27 @@ static double num(const cJSON *o, const char *key, double lo, double hi, double 
 	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
 		return dflt;
 	return v->valuedouble < lo ? lo : v->valuedouble > hi ? hi : v->valuedouble;
+}
+
+static uint8_t sides_of(const cJSON *a)
+{
+	uint8_t m = 0;
+	const cJSON *x;
+	cJSON_ArrayForEach(x, a) {
+		if (cJSON_IsString(x) && strcmp(x->valuestring, "blue") == 0)
+			m |= 1u << SIDE_BLUE;
+		if (cJSON_IsString(x) && strcmp(x->valuestring, "green") == 0)
+			m |= 1u << SIDE_GREEN;
+	}
+	return m;
+}
+
+static uint8_t status_of(const cJSON *st)
+{
+	for (unsigned i = 0; i < 4 && cJSON_IsString(st); i++)
+		if (strcmp(st->valuestring, tick_status_name((enum tick_status)i)) == 0)
+			return (uint8_t)i;
+	return TICK_PENDING;
 }
 
 /* Anything odd reads as "not observed". */
@@ -87,17 +116,8 @@ void job_view_from_json(const cJSON *o, struct job_view *jv)
 			jv->source = (uint8_t)i;
 	jv->next_fire = (int64_t)num(o, "next_fire_s", 0, 1e12, 0);
 	jv->last_tick = (int64_t)num(o, "last_tick_s", 0, 1e12, 0);
-	const cJSON *ran = cJSON_GetObjectItemCaseSensitive(o, "last_ran"), *x;
-	cJSON_ArrayForEach(x, ran) {
-		if (cJSON_IsString(x) && strcmp(x->valuestring, "blue") == 0)
-			jv->last_ran |= 1u << SIDE_BLUE;
-		if (cJSON_IsString(x) && strcmp(x->valuestring, "green") == 0)
-			jv->last_ran |= 1u << SIDE_GREEN;
-	}
-	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "last_status");
-	for (unsigned i = 0; i < 4 && cJSON_IsString(st); i++)
-		if (strcmp(st->valuestring, tick_status_name((enum tick_status)i)) == 0)
-			jv->last_status = (uint8_t)i;
+	jv->last_ran = sides_of(cJSON_GetObjectItemCaseSensitive(o, "last_ran"));
+	jv->last_status = status_of(cJSON_GetObjectItemCaseSensitive(o, "last_status"));
 	const cJSON *act = cJSON_GetObjectItemCaseSensitive(o, "active");
 	for (int s = SIDE_BLUE; s <= SIDE_GREEN; s++)
 		jv->active[s] = (int16_t)num(act, side_name((enum side)s), -1, 32000, -1);
@@ -106,4 +126,13 @@ void job_view_from_json(const cJSON *o, struct job_view *jv)
 	const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "wait");
 	if (cJSON_IsString(w))
 		snprintf(jv->wait, sizeof jv->wait, "%s", w->valuestring);
+	const cJSON *t;
+	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(o, "recent")) {
+		if (jv->n_recent == JOB_VIEW_TICKS)
+			break;
+		struct job_tick_view *r = &jv->recent[jv->n_recent++];
+		r->time = (int64_t)num(t, "time_s", 0, 1e12, 0);
+		r->ran = sides_of(cJSON_GetObjectItemCaseSensitive(t, "ran"));
+		r->status = status_of(cJSON_GetObjectItemCaseSensitive(t, "status"));
+	}
 }

@@ -149,6 +149,11 @@ static void view_of(struct job_state *k, struct job_view *v)
 		v->last_ran = t->ran;
 		v->last_status = t->status;
 	}
+	size_t from = k->ledger.n > JOB_VIEW_TICKS ? k->ledger.n - JOB_VIEW_TICKS : 0;
+	for (size_t i = from; i < k->ledger.n; i++) {
+		struct job_tick *t = job_ledger_tick(&k->ledger, i);
+		v->recent[v->n_recent++] = (struct job_tick_view){ (int64_t)t->time, t->ran, t->status };
+	}
 	snprintf(v->wait, sizeof v->wait, "%s", k->wait);
 }
 

@@ -3,7 +3,7 @@
 # engine (serve) over the simulator's job schedulers and the exec tool
 # (tests/tools/sim_job_tool): a job's row counts down to its next fire
 # and names the side that ran the last tick; the detail pane shows its
-# schedule, ledger and where its runs are seen; a double caused behind
+# schedule, ledger, latest ticks and where its runs are seen; a double caused behind
 # cutover's back marks the row and puts the job on the NEEDS YOU line
 # (large on the wall screen).
 . tests/lib/assert.sh
@@ -48,7 +48,7 @@ engine_pid=$!
 i=0
 while [ ! -S "$dir/state/jr.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 
-T -f /dev/null start-server \; set -g remain-on-exit on \; new -d -x 150 -y 26 -n con "$BIN -c $dir/c.json"
+T -f /dev/null start-server \; set -g remain-on-exit on \; new -d -x 150 -y 36 -n con "$BIN -c $dir/c.json"
 T new-window -d -n wall "$BIN watch -c $dir/c.json"
 shows() {
 	i=0
@@ -68,9 +68,13 @@ check "the detail pane shows the schedule and the last tick" \
 	shows con "job \"\\*/2 \\* \\* \\* \\* \\*\" UTC: next .*ran on B \\(ok\\)"
 check "the ledger and where runs are seen" \
 	shows con "ledger: 0 double, 0 missed since watched; .*runs seen by the router"
-key Escape
+check "and the latest ticks, each with who ran it" shows con "ticks: [0-9:]+ B ok \\| [0-9:]+ B ok"
+key Enter
 curl -s --noproxy '*' -m 2 "http://127.0.0.1:$port/_sim/set?svc=hop&side=green&suspended=0" >/dev/null
 check "a double behind cutover's back marks the row" shows con "hop .* last B\\+G !1d"
+key Enter
+check "the detail pane's ticks say double" shows con "ticks: .*[0-9:]+ B\\+G double"
+key Enter
 check "and puts the job on the NEEDS YOU line" shows con "NEEDS YOU \\([0-9]\\).*hop job: [0-9]+ double"
 check "large on the wall screen" shows wall ">>> NEEDS YOU: 1 SERVICE WAITS FOR A HUMAN <<<"
 curl -s --noproxy '*' -m 2 "http://127.0.0.1:$port/_sim/set?svc=hop&side=green&suspended=1" >/dev/null
