@@ -91,14 +91,17 @@ check: deps
 
 # The crash suite's random kills are most of the suite's time: make check
 # runs 12 (its second lands in an apply for sure), 4 more under ASan;
-# make soak runs 100 and more, and the suite alone its default 25.
+# make soak runs 100 and more, and the suite alone its default 25. Job
+# handoffs wait for gaps between ticks: 6 (and 3 with a slow tool) in make
+# check, 2 under ASan, 100 in make soak.
 # The threaded parts run under ThreadSanitizer too: the model, the event
-# hub, the rollouts' thread and its controls, the alert workers.
-TSAN_TESTS := test_model test_hub test_rollout test_alert
+# hub, the rollouts' thread and its controls, the alert workers, the jobs'
+# thread.
+TSAN_TESTS := test_model test_hub test_rollout test_alert test_jobs
 
 check-asan:
 	$(MAKE) -j$(JOBS) BUILD=build/asan SAN=asan OPT="-O1 -g" all $(TESTS:$(BUILD)/%=build/asan/%)
-	CRASH_ITERS=4 $(MAKE) BUILD=build/asan SAN=asan OPT="-O1 -g" test
+	CRASH_ITERS=4 HANDOFFS=2 SLOW_HANDOFFS=0 $(MAKE) BUILD=build/asan SAN=asan OPT="-O1 -g" test
 	$(MAKE) -j$(JOBS) BUILD=build/tsan SAN=tsan OPT="-O1 -g" $(TSAN_TESTS:%=build/tsan/tests/%)
 	@echo "ThreadSanitizer: $(TSAN_TESTS)"; for t in $(TSAN_TESTS); do \
 		TSAN_OPTIONS=halt_on_error=1 build/tsan/tests/$$t >/dev/null || exit 1; done

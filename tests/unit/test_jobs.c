@@ -11,8 +11,12 @@
 
 #include <cmocka.h>
 
+#include <unistd.h>
+
+#include "cutover/config.h"
 #include "cutover/job_gap.h"
 #include "cutover/job_ledger.h"
+#include "cutover/jobs.h"
 #include "../../src/jobs/job_runs.h"
 
 #define assert_contains(text, part) do { \
@@ -231,6 +235,52 @@ static void clock_words_are_in_the_jobs_zone(void **state)
 	assert_string_equal(out, "2025-10-31 12:00:00");
 }
 
+/* The jobs thread reads the model's router counters while this thread
+ * writes them and reads /v1/jobs: the runs it sees land in the ledger and
+ * the job's view (run under ThreadSanitizer by make check). */
+static void the_jobs_thread_reads_runs_from_the_model(void **state)
+{
+	(void)state;
+	const char *json = "{\"release\":\"jt\",\"services\":[{\"name\":\"tick\",\"kind\":\"job\","
+		"\"schedule\":\"* * * * * *\",\"max_run_s\":1,"
+		"\"blue\":{\"health\":\"http://127.0.0.1:1/b\"},\"green\":{\"health\":\"http://127.0.0.1:1/g\"}}]}";
+	struct diag_list d;
+	diag_list_init(&d);
+	struct config *cfg = config_parse("t.json", json, strlen(json), &d);
+	diag_list_done(&d);
+	assert_non_null(cfg);
+	struct model m;
+	struct co_error err;
+	assert_int_equal(model_init(&m, cfg, &err), 0);
+	struct jobs_deps deps = { &m, NULL, NULL, true };
+	struct jobs *js = jobs_start(cfg, &deps, &err);
+	assert_non_null(js);
+	struct side_traffic t = { .known = true };
+	for (int k = 0; k < 30; k++) {	/* 3 s: a run a second, on blue */
+		t.requests = (uint64_t)(k / 10);
+		t.sessions = k % 10 < 3;
+		model_set_traffic(&m, 0, SIDE_BLUE, &t);
+		struct side_traffic g = { .known = true };
+		model_set_traffic(&m, 0, SIDE_GREEN, &g);
+		cJSON_Delete(jobs_json(js));
+		usleep(100000);
+	}
+	struct service_state st;
+	model_get(&m, 0, &st);
+	assert_true(st.job.on);
+	assert_int_equal(st.job.source, JOB_SRC_ROUTER);
+	assert_true(st.job.next_fire > 0);
+	assert_true(st.job.n_recent >= 1);
+	bool blue = false;
+	for (unsigned i = 0; i < st.job.n_recent; i++)
+		blue |= st.job.recent[i].ran == 1u << SIDE_BLUE;
+	assert_true(blue);
+	assert_int_equal(st.job.doubles, 0);
+	jobs_stop(js);
+	model_done(&m);
+	config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +294,7 @@ int main(void)
 		cmocka_unit_test(the_ledger_keeps_the_latest_ticks),
 		cmocka_unit_test(runs_times_parse_strictly),
 		cmocka_unit_test(clock_words_are_in_the_jobs_zone),
+		cmocka_unit_test(the_jobs_thread_reads_runs_from_the_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
