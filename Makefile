@@ -9,8 +9,8 @@ CC      ?= cc
 V       ?=
 Q       := $(if $(V),,@)
 
-PKGS      := ncursesw libcurl libcjson libcrypto libmicrohttpd
-CORE_PKGS := libcurl libcjson libcrypto libmicrohttpd
+PKGS      := ncursesw libcurl libcjson libcrypto libmicrohttpd yaml-0.1
+CORE_PKGS := libcurl libcjson libcrypto libmicrohttpd yaml-0.1
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wno-unused-parameter -Wno-format-truncation
@@ -31,7 +31,7 @@ LDFLAGS := $(SANFLAGS) -pthread $(EXTRA_LDFLAGS)
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-CORE_SRC := $(wildcard src/*.c src/engine/*.c src/api/*.c src/client/*.c src/rollout/*.c src/alert/*.c src/report/*.c src/jobs/*.c)
+CORE_SRC := $(wildcard src/*.c src/engine/*.c src/api/*.c src/client/*.c src/rollout/*.c src/alert/*.c src/report/*.c src/jobs/*.c src/k8s/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
 TUI_SRC  := $(wildcard tui/*.c)
 TEST_SRC := $(wildcard tests/unit/test_*.c)

@@ -16,7 +16,7 @@ targets=${*:-$(for f in tests/fuzz/fuzz_*.c; do basename "$f" .c; done | sed 's/
 
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 libs=""
-for p in libcurl libcjson libcrypto libmicrohttpd; do	# the Makefile's CORE_PKGS
+for p in libcurl libcjson libcrypto libmicrohttpd yaml-0.1; do	# the Makefile's CORE_PKGS
 	libs="$libs $(pkg-config --libs "$p" 2>/dev/null)"
 done
 cflags="-std=c11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -D_POSIX_C_SOURCE=200809L \
