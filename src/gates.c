@@ -158,7 +158,7 @@ static void handoff_gate(struct gate_list *gl, const struct snapshot *snap, cons
 	char why[160];
 	if (sc->kind != KIND_JOB || !sc->schedule || cron_parse(sc->schedule, &c, why, sizeof why) < 0)
 		return;
-	if (mv->from != WEIGHT_UNKNOWN && (mv->from >= 50) == (mv->to >= 50))
+	if (!job_gap_changes_side(mv->from, mv->to))
 		return;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);

@@ -12,6 +12,7 @@
 
 #include "cutover/config.h"
 #include "cutover/cron.h"
+#include "cutover/model.h"
 
 /* A fresh observation must come this long after a fire before "no run is
  * active" is believed: a trigger and a poll both take a moment. */
@@ -39,6 +40,10 @@ struct job_gap {
 	time_t next_fire;	/* the next fire after now; -1 none within 5 years */
 	char why[200];		/* WAIT and NEVER: in words, with wall times */
 };
+
+/* Whether a move takes a job from one side to the other: a job is only
+ * ever 0 or 100, and an unknown "from" (WEIGHT_UNKNOWN) may be either. */
+bool job_gap_changes_side(int from, int to);
 
 /* The switch time a handoff is planned with: handoff_s when given, else
  * the longest a router call may take (its timeout: a tool that takes

@@ -50,6 +50,10 @@ const char *job_source_name(enum job_source s);
 /* ["blue", "green"]: the sides set in a mask of 1 << side. */
 cJSON *job_sides_json(uint8_t mask);
 
+/* The next n fires after `after` as RFC 3339 strings in the job's zone. */
+struct cron;
+cJSON *jobs_next_json(const struct cron *c, const char *tz, time_t after, int n);
+
 /* "2026-12-05T12:30:00+01:00": an instant in the job's zone. */
 void jobs_rfc3339(time_t t, const char *tz, char *out, size_t cap);
 

@@ -45,12 +45,7 @@ static cJSON *from_config(const struct config *cfg)
 		cJSON_AddStringToObject(j, "name", sc->name);
 		cJSON_AddStringToObject(j, "schedule", sc->schedule);
 		cJSON_AddStringToObject(j, "timezone", sc->timezone ? sc->timezone : "UTC");
-		cJSON *next = cJSON_AddArrayToObject(j, "next");
-		time_t f = now;
-		for (int k = 0; k < 3 && (f = cron_next(&c, f, sc->timezone)) != (time_t)-1; k++) {
-			jobs_rfc3339(f, sc->timezone, t, sizeof t);
-			cJSON_AddItemToArray(next, cJSON_CreateString(t));
-		}
+		cJSON_AddItemToObject(j, "next", jobs_next_json(&c, sc->timezone, now, 3));
 		cJSON_AddNullToObject(j, "weight");
 		cJSON *act = cJSON_AddObjectToObject(j, "active");
 		cJSON_AddNullToObject(act, "blue");

@@ -10,6 +10,11 @@
  * few weeks of a daily one. */
 #define GAP_FIRES 64
 
+bool job_gap_changes_side(int from, int to)
+{
+	return from == WEIGHT_UNKNOWN || (from >= 50) != (to >= 50);
+}
+
 double job_gap_switch_s(const struct config *cfg, const struct job_conf *jc, double measured_s)
 {
 	double s = jc->handoff_s;

@@ -31,6 +31,17 @@ void jobs_rfc3339(time_t t, const char *tz, char *out, size_t cap)
 			 off < 0 ? '-' : '+', a / 3600, a / 60 % 60);
 }
 
+cJSON *jobs_next_json(const struct cron *c, const char *tz, time_t after, int n)
+{
+	char t[40];
+	cJSON *a = cJSON_CreateArray();
+	for (int i = 0; i < n && (after = cron_next(c, after, tz)) != (time_t)-1; i++) {
+		jobs_rfc3339(after, tz, t, sizeof t);
+		cJSON_AddItemToArray(a, cJSON_CreateString(t));
+	}
+	return a;
+}
+
 cJSON *job_sides_json(uint8_t mask)
 {
 	cJSON *a = cJSON_CreateArray();

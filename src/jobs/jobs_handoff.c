@@ -11,13 +11,6 @@
 
 #define WAIT_POLL_US 100000
 
-/* Whether a move takes a job from one side to the other: a job is only
- * ever 0 or 100, and an unknown "from" may be either. */
-static bool changes_side(int from, int to)
-{
-	return from == WEIGHT_UNKNOWN || (from >= 50) != (to >= 50);
-}
-
 static void countdown(double s, char *out, size_t cap)
 {
 	long t = s < 0 ? 0 : (long)(s + 0.999);
@@ -43,7 +36,7 @@ int jobs_handoff_wait(void *ctx, size_t service, int from, int to, struct execut
 		      char *why, size_t cap)
 {
 	struct jobs *js = ctx;
-	if (!js || service >= js->cfg->n_services || !changes_side(from, to))
+	if (!js || service >= js->cfg->n_services || !job_gap_changes_side(from, to))
 		return 0;
 	enum side old = to >= 50 ? SIDE_BLUE : SIDE_GREEN;
 	for (;;) {

@@ -21,12 +21,7 @@ static cJSON *job_json(struct jobs *js, struct job_state *k, const struct servic
 	cJSON_AddStringToObject(o, "name", sc->name);
 	cJSON_AddStringToObject(o, "schedule", sc->schedule);
 	cJSON_AddStringToObject(o, "timezone", sc->timezone ? sc->timezone : "UTC");
-	cJSON *next = cJSON_AddArrayToObject(o, "next");
-	time_t f = (time_t)floor(jobs_now());
-	for (int i = 0; i < 3 && (f = cron_next(&k->cron, f, sc->timezone)) != (time_t)-1; i++) {
-		jobs_rfc3339(f, sc->timezone, t, sizeof t);
-		cJSON_AddItemToArray(next, cJSON_CreateString(t));
-	}
+	cJSON_AddItemToObject(o, "next", jobs_next_json(&k->cron, sc->timezone, (time_t)floor(jobs_now()), 3));
 	if (st->weight == WEIGHT_UNKNOWN)
 		cJSON_AddNullToObject(o, "weight");
 	else
