@@ -393,12 +393,18 @@ const char *kind_name(enum svc_kind k)
 	return k == KIND_JOB ? "job" : "exposed";
 }
 
+bool service_all_or_nothing(const struct service_conf *sc)
+{
+	return sc->kind == KIND_JOB || sc->route.kube.kind == KROUTE_SERVICE_SELECTOR;
+}
+
 const char *driver_name(enum driver_kind d)
 {
 	switch (d) {
 	case DRIVER_HAPROXY: return "haproxy";
 	case DRIVER_EXEC: return "exec";
 	case DRIVER_REHEARSAL: return "rehearsal";
+	case DRIVER_KUBERNETES: return "kubernetes";
 	}
 	return "?";
 }

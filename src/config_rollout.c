@@ -246,8 +246,9 @@ static void check_job_steps(struct cfg_reader *r, const struct layer *own, const
 		return;
 	cfg_path(p, path, "steps");
 	cfg_diag(r, own->steps_node, false, p,
-		 "'%s' is a job: a job moves 0 or 100 only, so its steps can only be [100]",
-		 sc->name ? sc->name : "");
+		 "'%s' %s: it moves 0 or 100 only, so its steps can only be [100]",
+		 sc->name ? sc->name : "", sc->kind == KIND_JOB ? "is a job"
+		 : "is routed by a Service selector");
 }
 
 static void layer_done(struct layer *l)
@@ -331,7 +332,7 @@ static void resolve_services(struct cfg_reader *r, const cJSON *root, struct con
 		read_layer(r, cJSON_IsObject(c) ? cfg_object(r, c, "rollout", p, false) : NULL, rp, &own);
 		const struct layer *ls[] = { top, of[i], &own };
 		resolve(ls, 3, cfg, &sc->rollout);
-		if (sc->kind == KIND_JOB) {
+		if (service_all_or_nothing(sc)) {
 			check_job_steps(r, &own, rp, sc);
 			make_job_step(&sc->rollout);
 		}

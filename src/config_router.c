@@ -6,7 +6,9 @@
 #include <string.h>
 #include <sys/un.h>
 
-static const char *const router_keys[] = { "driver", "sockets", "timeout_ms", "exec", NULL };
+static const char *const router_keys[] = {
+	"driver", "sockets", "timeout_ms", "exec", "kubeconfig", "context", NULL
+};
 static const char *const exec_keys[] = { "set", "get", "timeout_ms", NULL };
 static const char *const placeholders[] = {
 	"{service}", "{weight}", "{backend}", "{group}", "{kind}", NULL
@@ -151,13 +153,17 @@ void config_read_router(struct cfg_reader *r, const cJSON *root, struct config *
 		rc->driver = DRIVER_HAPROXY;
 	else if (d && strcmp(d, "exec") == 0)
 		rc->driver = DRIVER_EXEC;
+	else if (d && strcmp(d, "kubernetes") == 0)
+		rc->driver = DRIVER_KUBERNETES;
 	else if (d && strcmp(d, "rehearsal") != 0)
 		cfg_diag(r, cJSON_GetObjectItemCaseSensitive(o, "driver"), false, "router.driver",
-			 "unknown driver '%s' (expected haproxy, exec or rehearsal)", d);
+			 "unknown driver '%s' (expected haproxy, exec, kubernetes or rehearsal)", d);
 	free(d);
 	read_sockets(r, o, rc);
 	rc->timeout_ms = cfg_int(r, o, "timeout_ms", "router", 10, 600000, 2000);
 	read_exec(r, o, rc);
+	rc->kubeconfig = cfg_string(r, o, "kubeconfig", "router", NULL, false);
+	rc->context = cfg_string(r, o, "context", "router", NULL, false);
 }
 
 void config_free_router(struct router_conf *rc)
@@ -170,5 +176,7 @@ void config_free_router(struct router_conf *rc)
 	free(rc->sockets);
 	cfg_free_list(rc->exec_set);
 	cfg_free_list(rc->exec_get);
+	free(rc->kubeconfig);
+	free(rc->context);
 	memset(rc, 0, sizeof(*rc));
 }

@@ -166,7 +166,10 @@ static void read_route(struct cfg_reader *r, const cJSON *svc, const char *path,
 	char p[CFG_PATH_MAX];
 	const cJSON *o = cfg_object(r, svc, "route", path, false);
 	cfg_path(p, path, "route");
-	if (o)
+	if (o && cJSON_GetObjectItemCaseSensitive(o, "kind"))
+		cfg_diag_at(r, cJSON_GetObjectItemCaseSensitive(o, "kind"), true, p, "kind",
+			    "a route kind is read by the kubernetes driver only (router.driver)");
+	else if (o)
 		cfg_check_keys(r, o, p, route_keys);
 	sc->route.backend = cfg_string(r, o, "backend", p, sc->name ? sc->name : "", false);
 	for (int s = SIDE_BLUE; s <= SIDE_GREEN; s++) {
@@ -251,7 +254,7 @@ static bool read_kind(struct cfg_reader *r, const cJSON *svc, const char *path,
 }
 
 void config_read_service(struct cfg_reader *r, const cJSON *svc, const char *path,
-			 struct service_conf *sc)
+			 struct service_conf *sc, enum driver_kind driver)
 {
 	if (!cJSON_IsObject(svc)) {
 		cfg_diag(r, svc, false, path, "expected an object describing a service");
@@ -278,7 +281,12 @@ void config_read_service(struct cfg_reader *r, const cJSON *svc, const char *pat
 	read_endpoint(r, svc, path, SIDE_BLUE, &sc->side[SIDE_BLUE]);
 	read_endpoint(r, svc, path, SIDE_GREEN, &sc->side[SIDE_GREEN]);
 	read_job(r, svc, path, sc, kind_ok);
-	read_route(r, svc, path, sc);
+	if (driver == DRIVER_KUBERNETES) {
+		sc->route.backend = strdup(sc->name ? sc->name : "");
+		config_read_kube_route(r, svc, path, sc, kind_ok);
+	} else {
+		read_route(r, svc, path, sc);
+	}
 }
 
 void config_free_service(struct service_conf *sc)
@@ -297,5 +305,6 @@ void config_free_service(struct service_conf *sc)
 		cfg_free_list(sc->route.servers[s]);
 	}
 	free(sc->route.backend);
+	config_free_kube_route(&sc->route.kube);
 	free(sc->rollout.steps);	/* resolved by config_rollout.c */
 }

@@ -124,7 +124,7 @@ void config_read_services(struct cfg_reader *r, const cJSON *root, struct config
 	cfg->n_services = n;
 	for (const cJSON *c = arr->child; c; c = c->next, i++) {
 		cfg_path_index(p, "services", i);
-		config_read_service(r, c, p, &cfg->services[i]);
+		config_read_service(r, c, p, &cfg->services[i], cfg->router.driver);
 	}
 	/* One sort by name serves both the duplicate check and the index. */
 	struct keyed *k = sorted_keys(cfg, 0);

@@ -149,7 +149,7 @@ static void spawn(struct exec_job *j, int timeout_ms)
 		posix_spawnattr_destroy(&at);
 		return spawn_failed(j, ENOMEM, p);
 	}
-	int rc = posix_spawnp(&j->pid, j->argv[0], &fa, &at, j->argv, environ);
+	int rc = posix_spawnp(&j->pid, j->argv[0], &fa, &at, j->argv, j->envp ? j->envp : environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	if (rc != 0)

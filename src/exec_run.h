@@ -34,6 +34,7 @@ struct exec_buf {
 
 struct exec_job {
 	char *const *argv;	/* in: NULL-terminated; argv[0] is looked up in PATH as execvp does */
+	char *const *envp;	/* in: the tool's environment, NULL-terminated; NULL: ours */
 	enum exec_end end;	/* out */
 	int code;		/* out: see enum exec_end */
 	struct exec_buf out;	/* out: stdout, at most EXEC_OUT_MAX bytes */

@@ -97,7 +97,7 @@ static int target_for(const struct snapshot *snap, size_t s, enum move_goal goal
 {
 	const struct service_conf *sc = &snap->cfg->services[s];
 	int from = snap->svc[s].weight;
-	bool job = sc->kind == KIND_JOB;
+	bool job = service_all_or_nothing(sc);
 	switch (goal) {
 	case GOAL_GREEN: return 100;
 	case GOAL_BLUE: return 0;
@@ -116,9 +116,14 @@ static int target_for(const struct snapshot *snap, size_t s, enum move_goal goal
 			co_error_set(err, "weight %d is outside 0..100", weight);
 			return -1;
 		}
-		if (job && weight != 0 && weight != 100) {
+		if (job && weight != 0 && weight != 100 && sc->kind == KIND_JOB) {
 			co_error_set(err, "%s is a job: it runs on one side only, so its weight "
 				     "is 0 or 100, not %d", sc->name, weight);
+			return -1;
+		}
+		if (job && weight != 0 && weight != 100) {
+			co_error_set(err, "%s is routed by a Service selector, which selects one "
+				     "side's pods: its weight is 0 or 100, not %d", sc->name, weight);
 			return -1;
 		}
 		return weight;

@@ -5,6 +5,7 @@
 
 #include "cutover/router_exec.h"
 #include "cutover/router_haproxy.h"
+#include "cutover/router_kubernetes.h"
 #include "cutover/router_rehearsal.h"
 
 const struct router_driver *router_driver_for(enum driver_kind kind)
@@ -13,6 +14,7 @@ const struct router_driver *router_driver_for(enum driver_kind kind)
 	case DRIVER_HAPROXY: return &router_driver_haproxy;
 	case DRIVER_EXEC: return &router_driver_exec;
 	case DRIVER_REHEARSAL: return &router_driver_rehearsal;
+	case DRIVER_KUBERNETES: return &router_driver_kubernetes;
 	}
 	return NULL;
 }

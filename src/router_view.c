@@ -93,6 +93,10 @@ static void merge_traffic(const struct router_view *v, size_t s, enum side side,
 	memset(t, 0, sizeof(*t));
 	for (size_t i = 0; i < v->n_instances; i++) {
 		const struct side_traffic *x = &router_view_obs(v, i, s)->traffic[side];
+		if (v->inst[i].ok && x->endpoints_known) {
+			t->endpoints_known = true;
+			t->endpoints_ready = x->endpoints_ready;
+		}
 		if (!v->inst[i].ok || !x->known)
 			continue;
 		t->known = true;
@@ -197,7 +201,8 @@ static bool traffic_equal(const struct side_traffic *a, const struct side_traffi
 {
 	return a->known == b->known && a->rtime_ms == b->rtime_ms &&
 	       a->err5xx_pct == b->err5xx_pct && a->sessions == b->sessions &&
-	       a->requests == b->requests;
+	       a->requests == b->requests && a->endpoints_known == b->endpoints_known &&
+	       a->endpoints_ready == b->endpoints_ready;
 }
 
 /* Sets what changed of service s, compared with what the model holds. */

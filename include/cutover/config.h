@@ -9,7 +9,7 @@
 #include "cutover/error.h"
 
 enum svc_kind { KIND_EXPOSED, KIND_JOB };
-enum driver_kind { DRIVER_HAPROXY, DRIVER_EXEC, DRIVER_REHEARSAL };
+enum driver_kind { DRIVER_HAPROXY, DRIVER_EXEC, DRIVER_REHEARSAL, DRIVER_KUBERNETES };
 enum jobs_first_mode { JOBS_FIRST_WARN, JOBS_FIRST_BLOCK, JOBS_FIRST_OFF };
 enum side { SIDE_BLUE = 0, SIDE_GREEN = 1 };
 
@@ -31,10 +31,43 @@ struct endpoint_conf {
 	char *runs_display;		/* the same URL with any password masked */
 };
 
+/* The kubernetes driver's route (router.driver "kubernetes"): which
+ * object carries the traffic split, and what each side is in it. */
+enum kube_route_kind {
+	KROUTE_NONE,			/* another driver */
+	KROUTE_SERVICE_SELECTOR,	/* a Service's spec.selector: 0 or 100 */
+	KROUTE_HTTPROUTE,		/* Gateway API backendRefs[].weight */
+	KROUTE_ALB_INGRESS,		/* AWS LBC actions annotation weights */
+	KROUTE_CRONJOB,			/* a job: which side's CronJob is unsuspended */
+};
+
+struct kube_side_conf {
+	char **labels;			/* service-selector: key, value, ...; NULL-terminated */
+	size_t n_labels;		/* pairs */
+	char *backend;			/* httproute backendRef / alb service name */
+	int port;			/* alb-ingress servicePort */
+	char *endpoints;		/* the Service whose EndpointSlices show this side's
+					 * ready pods; NULL: backend, or none */
+	char *context;			/* cronjob: this side's context; NULL: the route's */
+	char *namespace;		/* cronjob: this side's namespace */
+	char *cronjob;			/* cronjob: its name */
+};
+
+struct kube_route_conf {
+	enum kube_route_kind kind;
+	char *context;			/* NULL: router.context */
+	char *namespace;
+	char *object;			/* the Service, HTTPRoute or Ingress name */
+	int rule;			/* httproute: spec.rules[rule] */
+	char *action;			/* alb-ingress: actions.ACTION */
+	struct kube_side_conf side[2];
+};
+
 struct route_conf {
 	char *backend;
 	char **servers[2];		/* indexed by enum side */
 	size_t n_servers[2];
+	struct kube_route_conf kube;	/* kubernetes driver only */
 };
 
 /* --- Rollouts (autopilot), waves and alerts ---------------------------- */
@@ -130,6 +163,8 @@ struct router_conf {
 	char **exec_set;		/* exec driver argv templates, NULL-terminated */
 	char **exec_get;
 	int exec_timeout_ms;
+	char *kubeconfig;		/* kubernetes: path, "in-cluster", or NULL (default search) */
+	char *context;			/* kubernetes: NULL = the kubeconfig's current-context */
 };
 
 struct probe_conf {
@@ -212,5 +247,9 @@ long config_find_group(const struct config *cfg, const char *name);
 const char *side_name(enum side s);		/* "blue" / "green" */
 const char *kind_name(enum svc_kind k);		/* "exposed" / "job" */
 const char *driver_name(enum driver_kind d);
+const char *kube_route_kind_name(enum kube_route_kind k);	/* "httproute", ... */
+/* Whether a service is only ever all on one side (weight 0 or 100): a job,
+ * or a service whose route switches a Service's selector. */
+bool service_all_or_nothing(const struct service_conf *sc);
 
 #endif

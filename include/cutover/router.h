@@ -23,7 +23,7 @@ struct route_observation {
 struct instance_result {
 	char name[128];			/* "/run/haproxy.sock", "10.0.0.5:9999", "exec" */
 	bool ok;
-	char error[256];		/* verbatim router text where there is one */
+	char error[512];		/* verbatim router text where there is one */
 };
 
 /* One requested change. */

@@ -241,7 +241,7 @@ static void a_job_with_steps_of_its_own_is_named(void **state)
 {
 	const char *own[N_SVC] = { [BILLING] = "{\"steps\": [50, 100]}" };
 	rejected_at("", own, "services[2].rollout.steps",
-		    "'billing' is a job: a job moves 0 or 100 only", "[50, 100]");
+		    "'billing' is a job: it moves 0 or 100 only", "[50, 100]");
 	const char *pause[N_SVC] = { [HOURLY] = "{\"steps\": [{\"pause\": true}, 100]}" };
 	rejected_at("", pause, "services[4].rollout.steps", "a job moves 0 or 100 only", "[{\"pause");
 }
