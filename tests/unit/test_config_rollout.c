@@ -243,7 +243,7 @@ static void a_job_with_steps_of_its_own_is_named(void **state)
 	rejected_at("", own, "services[2].rollout.steps",
 		    "'billing' is a job: it moves 0 or 100 only", "[50, 100]");
 	const char *pause[N_SVC] = { [HOURLY] = "{\"steps\": [{\"pause\": true}, 100]}" };
-	rejected_at("", pause, "services[4].rollout.steps", "a job moves 0 or 100 only", "[{\"pause");
+	rejected_at("", pause, "services[4].rollout.steps", "it moves 0 or 100 only", "[{\"pause");
 }
 
 static void steps_must_rise_end_at_100_and_not_pause_twice(void **state)
