@@ -115,6 +115,29 @@ static void green_gates(struct gate_list *gl, const struct snapshot *snap, size_
 		    st->drift_detail);
 }
 
+/* A side that will take traffic must have ready endpoints, where the
+ * router reads them (kubernetes: the side's Service's EndpointSlices). A
+ * rollback is only warned: the way back is never held. */
+static void endpoints_gate(struct gate_list *gl, const struct snapshot *snap,
+			   const struct plan_move *mv, bool rollback)
+{
+	for (int side = SIDE_BLUE; side <= SIDE_GREEN; side++) {
+		const struct side_traffic *t = &snap->svc[mv->service].traffic[side];
+		bool takes = side == SIDE_GREEN ? mv->to > 0 : mv->to < 100;
+		char name[32];
+		if (!takes || !t->endpoints_known)
+			continue;
+		snprintf(name, sizeof name, "%s-endpoints", side_name((enum side)side));
+		if (t->endpoints_ready > 0)
+			add(gl, mv->service, name, GATE_PASS, "%s has %d ready endpoint%s",
+			    side_name((enum side)side), t->endpoints_ready, t->endpoints_ready == 1 ? "" : "s");
+		else
+			add(gl, mv->service, name, rollback ? GATE_WARN : GATE_BLOCK,
+			    "%s has no ready endpoints: nothing would answer its share",
+			    side_name((enum side)side));
+	}
+}
+
 /* Is service j (a job) at 100 once this plan has run? */
 static bool job_on_green_after(const struct snapshot *snap, const struct plan *p, size_t j)
 {
@@ -233,6 +256,7 @@ int gates_evaluate(const struct snapshot *snap, struct plan *p, struct co_error 
 		}
 		if (!p->rollback)	/* the way back never waits (man: JOBS) */
 			handoff_gate(&gl, snap, mv);
+		endpoints_gate(&gl, snap, mv, p->rollback);
 	}
 	if (any_green)
 		router_gate(&gl, snap);

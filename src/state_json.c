@@ -48,9 +48,13 @@ static cJSON *side_json(const struct side_stats *s, const struct endpoint_conf *
  * probes. null when the router gives none (rehearsal, exec). */
 static cJSON *traffic_side_json(const struct side_traffic *t)
 {
-	if (!t->known)
+	if (!t->known && !t->endpoints_known)
 		return cJSON_CreateNull();
 	cJSON *o = cJSON_CreateObject();
+	if (t->endpoints_known)	/* kubernetes: the side's Service's EndpointSlices */
+		cJSON_AddNumberToObject(o, "ready_endpoints", t->endpoints_ready);
+	if (!t->known)
+		return o;
 	/* With no requests yet the router's 0 ms and 0 % are no measurement. */
 	add_ms(o, "rtime_ms", t->rtime_ms, t->requests > 0);
 	add_ms(o, "err5xx_pct", t->err5xx_pct, t->requests > 0);
@@ -259,7 +263,14 @@ static void traffic_from_json(const cJSON *o, struct side_traffic *t)
 	memset(t, 0, sizeof *t);
 	if (!cJSON_IsObject(o))
 		return;
-	t->known = true;
+	const cJSON *ready = cJSON_GetObjectItemCaseSensitive(o, "ready_endpoints");
+	if (cJSON_IsNumber(ready) && ready->valuedouble >= 0 && ready->valuedouble < 1e9) {
+		t->endpoints_known = true;
+		t->endpoints_ready = (int)ready->valuedouble;
+	}
+	t->known = cJSON_HasObjectItem(o, "requests");
+	if (!t->known)
+		return;
 	t->rtime_ms = num_or(o, "rtime_ms", 0);
 	t->err5xx_pct = num_or(o, "err5xx_pct", 0);
 	t->sessions = (long)num_or(o, "sessions", 0);

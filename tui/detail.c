@@ -39,6 +39,13 @@ static void side_lines(struct console *c, int *y, int end, enum side sd, const s
 			 (unsigned long long)s->traffic[sd].requests);
 		(*y)++;
 	}
+	if (*y < end && s->traffic[sd].endpoints_known) {
+		int n = s->traffic[sd].endpoints_ready;
+		draw_fill(*y, ROLE_NORMAL);
+		draw_fmt(*y, 4, COLS - 4, n > 0 ? ROLE_DIM : ROLE_BAD, "endpoints: %d ready%s", n,
+			 n > 0 ? "" : " (nothing would answer this side's share)");
+		(*y)++;
+	}
 }
 
 /* The gates of the next step toward green, as the planner would judge it

@@ -42,8 +42,25 @@ static void print_side(FILE *out, const struct side_stats *s, const struct endpo
 
 /* The router's own per-side figures, on a line of their own under the
  * service, when it gives any (haproxy does; rehearsal and exec do not). */
+static void print_endpoints(FILE *out, const struct service_state *st)
+{
+	const struct side_traffic *t = st->traffic;
+	if (!t[SIDE_BLUE].endpoints_known && !t[SIDE_GREEN].endpoints_known)
+		return;
+	fprintf(out, "%24sready endpoints", "");
+	for (int s = 0; s < 2; s++) {
+		fprintf(out, "%s %s: ", s ? "  |" : "", s == SIDE_BLUE ? "B" : "G");
+		if (t[s].endpoints_known)
+			fprintf(out, "%d", t[s].endpoints_ready);
+		else
+			fputc('-', out);
+	}
+	fputc('\n', out);
+}
+
 static void print_traffic(FILE *out, const struct service_state *st)
 {
+	print_endpoints(out, st);
 	if (!st->traffic[SIDE_BLUE].known && !st->traffic[SIDE_GREEN].known)
 		return;
 	fprintf(out, "%24srouter traffic", "");

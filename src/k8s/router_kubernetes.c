@@ -131,8 +131,9 @@ static void observe_route(struct router *r, size_t i, struct route_observation *
 		ob->weight = kroute_weight(k, obj, ob->detail, sizeof ob->detail);
 		cJSON_Delete(obj);
 	}
-	if (r->want_traffic)
-		read_endpoints(r, sc, ob);
+	/* Read even when traffic is not wanted (a command's plan): the
+	 * endpoints gate needs them. */
+	read_endpoints(r, sc, ob);
 }
 
 static void observe_job(struct router *r, size_t i, struct route_observation *ob)

@@ -84,6 +84,13 @@ def cronjob(name, suspend):
             "spec": {"schedule": "*/5 * * * * *", "suspend": suspend, "concurrencyPolicy": "Forbid",
                      "jobTemplate": {"spec": {"template": {"spec": {"restartPolicy": "Never",
                                      "containers": [{"name": "sync", "image": "shop/sync:1"}]}}}}}}
+def slice_of(svc, ready=True):
+    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": {"name": svc + "-x1", "namespace": "shop",
+                         "labels": {"kubernetes.io/service-name": svc}},
+            "addressType": "IPv4",
+            "endpoints": [{"addresses": ["10.0.0.%d" % (i + 1)], "conditions": {"ready": ready}}
+                          for i in range(2)]}
 a_objects = [
     {"apiVersion": "v1", "kind": "Service",
      "metadata": {"name": "web", "namespace": "shop", "labels": {"app": "web"},
@@ -106,7 +113,7 @@ a_objects = [
               "rules": [{"http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
                   "service": {"name": "blue-green", "port": {"name": "use-annotation"}}}}]}}]}},
     cronjob("sync-blue", False),
-]
+] + [slice_of(n) for n in ("api-blue", "api-green", "shop-blue", "shop-green")]
 ops = {"verbs": [], "apiGroups": [], "resources": []}
 a = {"tokens": {"t-ops": {"user": "ops-bot", "groups": ["ops"], "expires": None},
                 "t-stale": {"user": "stale-bot", "groups": ["ops"], "expires": now - 60},
@@ -120,7 +127,8 @@ b = {"tokens": {"t-ops": {"user": "ops-bot", "groups": ["ops"], "expires": None}
      "rbac": {"ops": [ops]}, "objects": [cronjob("sync-green", True)]}
 json.dump(a, open(d + "/a.json", "w"))
 json.dump(b, open(d + "/b.json", "w"))
-res = {"Service": "services", "HTTPRoute": "httproutes", "Ingress": "ingresses", "CronJob": "cronjobs"}
+res = {"Service": "services", "HTTPRoute": "httproutes", "Ingress": "ingresses", "CronJob": "cronjobs",
+       "EndpointSlice": "endpointslices"}
 for o in a_objects:
     json.dump(o, open("%s/seed/%s.%s.json" % (d, res[o["kind"]], o["metadata"]["name"]), "w"))
 PY
@@ -275,6 +283,22 @@ check "the action's weights are 75/25, every other key kept" alb_is 75 25
 n=$(lab_patches ingresses shop shop)
 check "shop was patched as the tokenFile's user, only ($n patches)" \
 	test "$n" -ge 1 -a "$(lab_patches ingresses shop shop tf-bot)" = "$n"
+
+echo "# 3b. the endpoints gate (EndpointSlices)"
+lab_obj endpointslices shop shop-green-x1 | $PY -c '
+import json, sys
+o = json.load(sys.stdin)
+for e in o["endpoints"]:
+    e["conditions"]["ready"] = False
+print(json.dumps(o))' | lab_put_obj endpointslices shop shop-green-x1 - >/dev/null
+expect_out "a move onto a green with no ready endpoints is refused" 1 "green-endpoints.*no ready endpoints" \
+	cli move $C shop --to green --yes
+check "the refused move left the action at 75/25" alb_is 75 25
+expect_out "status shows the ready endpoints per side" 0 "ready endpoints B: 2 +\| G: 0" cli status $C --for 1
+reset endpointslices shop-green-x1
+expect_out "with green's endpoints ready again, the gate passes" 0 "green-endpoints +green has 2 ready endpoints" \
+	cli move $C shop --to green --weight 50 --yes
+expect_out "and back to 25" 0 "applied" cli move $C shop --to blue --weight 25 --yes
 
 echo "# 4. status reads the weights from the objects"
 expect_eq "status --json: api 25, shop 25, the rest 0" "web=0 api=25 shop=25 sync=0" "$(weights "$dir/main.json")"
