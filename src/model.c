@@ -188,6 +188,16 @@ void model_set_routers(struct model *m, int up, int total)
 	pthread_mutex_unlock(&m->lock);
 }
 
+void model_set_router_warning(struct model *m, const char *warning)
+{
+	pthread_mutex_lock(&m->lock);
+	if (strcmp(m->router_warning, warning) != 0) {
+		snprintf(m->router_warning, sizeof m->router_warning, "%s", warning);
+		m->version++;
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
 uint64_t model_version(struct model *m)
 {
 	pthread_mutex_lock(&m->lock);
@@ -230,6 +240,7 @@ int model_snapshot(struct model *m, struct snapshot *snap)
 	snap->router_known = m->router_known;
 	snap->routers_up = m->routers_up;
 	snap->routers_total = m->routers_total;
+	memcpy(snap->router_warning, m->router_warning, sizeof snap->router_warning);
 	pthread_mutex_unlock(&m->lock);
 	return 1;
 }

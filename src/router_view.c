@@ -266,6 +266,11 @@ int router_view_publish_since(const struct router_view *v, struct model *m, stru
 	if (!snap->router_known || snap->routers_up != (int)v->up ||
 	    snap->routers_total != (int)v->n_instances)
 		model_set_routers(m, (int)v->up, (int)v->n_instances);
+	const char *warning = "";
+	for (size_t i = 0; i < v->n_instances && !*warning; i++)
+		warning = v->inst[i].warning;
+	if (strcmp(warning, snap->router_warning) != 0)
+		model_set_router_warning(m, warning);
 	if (!scratch)
 		snapshot_done(&own);
 	return 0;

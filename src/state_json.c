@@ -178,6 +178,8 @@ cJSON *state_router_json(const struct snapshot *snap)
 		cJSON_AddNullToObject(o, "up");
 		cJSON_AddNullToObject(o, "total");
 	}
+	if (snap->router_warning[0])
+		cJSON_AddStringToObject(o, "warning", snap->router_warning);
 	return o;
 }
 

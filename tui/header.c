@@ -55,6 +55,8 @@ int header_draw(struct console *c, int y)
 	x = draw_text(y, x, COLS - x, ROLE_HEADER, " ", false);
 	if (c->rehearsal)
 		x = draw_text(y, x, COLS - x, ROLE_BADGE, "REHEARSAL", false) + 1;
+	if (c->snap.router_warning[0])	/* e.g. the API's TLS is not verified */
+		x = draw_fmt(y, x, COLS - x, ROLE_BAD, "%s", c->snap.router_warning) + 1;
 	x = draw_text(y, x, COLS - x, ROLE_BADGE, c->readonly ? "[R]" : "[RW]", false) + 1;
 	if (c->watch)
 		x = draw_text(y, x, COLS - x, ROLE_BADGE, "WATCH", false) + 1;

@@ -110,6 +110,7 @@ struct model {
 	bool router_known;
 	int routers_up;			/* instances reachable */
 	int routers_total;
+	char router_warning[160];	/* an instance's warning (router.h), or "" */
 };
 
 /* A reader's private, lock-free copy. */
@@ -121,6 +122,7 @@ struct snapshot {
 	bool router_known;
 	int routers_up;
 	int routers_total;
+	char router_warning[160];
 	const struct model *from;	/* the model it copies: only changes are copied */
 };
 
@@ -145,6 +147,7 @@ void model_set_job(struct model *m, size_t index, const struct job_view *jv);
 /* One service's state, copied under the lock. */
 void model_get(struct model *m, size_t index, struct service_state *out);
 void model_set_routers(struct model *m, int up, int total);
+void model_set_router_warning(struct model *m, const char *warning);
 
 uint64_t model_version(struct model *m);
 

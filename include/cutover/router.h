@@ -24,6 +24,7 @@ struct instance_result {
 	char name[128];			/* "/run/haproxy.sock", "10.0.0.5:9999", "exec" */
 	bool ok;
 	char error[512];		/* verbatim router text where there is one */
+	char warning[160];		/* shown even when ok: "TLS not verified (context lab)" */
 };
 
 /* One requested change. */

@@ -93,6 +93,8 @@ static void print_header(FILE *out, const struct snapshot *snap, double probed_s
 		cfg->router.driver == DRIVER_REHEARSAL ? " (REHEARSAL)" : "", probed_s);
 	if (cfg->router.driver == DRIVER_REHEARSAL)
 		fprintf(out, "*** REHEARSAL: weights are cutover's own; no router is changed ***\n");
+	if (snap->router_warning[0])
+		fprintf(out, "WARNING: router: %s\n", snap->router_warning);
 	fprintf(out, "%-22s %-7s %-12s %4s | %-5s %7s %6s | %-5s %7s %6s | %8s %7s  %-8s %s\n",
 		"SERVICE", "KIND", "GROUP", "W%", "B", "p95", "err", "G", "p95", "err",
 		"dp95", "dp95%", "VERDICT", "REASON");

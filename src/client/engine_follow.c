@@ -65,6 +65,8 @@ static void apply_router(struct engine_follow *f, const cJSON *r)
 	const cJSON *total = cJSON_GetObjectItemCaseSensitive(r, "total");
 	if (cJSON_IsNumber(up) && cJSON_IsNumber(total))
 		model_set_routers(f->m, (int)up->valuedouble, (int)total->valuedouble);
+	const cJSON *w = cJSON_GetObjectItemCaseSensitive(r, "warning");
+	model_set_router_warning(f->m, cJSON_IsString(w) ? w->valuestring : "");
 }
 
 static void str_into(const cJSON *o, const char *k, char *out, size_t cap)

@@ -21,7 +21,21 @@ struct router {
 	bool want_traffic;
 	pthread_mutex_t mu;		/* guards runs: observe may run beside apply */
 	struct kcron_runs (*runs)[2];	/* per service */
+	char warning[160];		/* TLS not verified for a context, or "" */
 };
+
+/* insecure-skip-tls-verify is allowed (labs) but never quiet. */
+static void find_insecure(struct router *r)
+{
+	for (size_t i = 0; i < r->kc.n; i++) {
+		const struct kube_ctx *x = kube_client_ctx(r->kc.clients[i]);
+		if (x->insecure) {
+			snprintf(r->warning, sizeof r->warning, "TLS NOT VERIFIED (context %.60s: "
+				 "insecure-skip-tls-verify)", x->context ? x->context : "?");
+			return;
+		}
+	}
+}
 
 const char *router_kubernetes_endpoints(const struct kube_route_conf *k, enum side s)
 {
@@ -46,6 +60,7 @@ static struct router *k8s_open(const struct config *cfg, struct co_error *err)
 		return NULL;
 	}
 	pthread_mutex_init(&r->mu, NULL);
+	find_insecure(r);
 	return r;
 }
 
@@ -171,6 +186,7 @@ static int k8s_observe(struct router *r, size_t instance, struct route_observati
 {
 	(void)instance;
 	snprintf(res->name, sizeof res->name, INSTANCE);
+	snprintf(res->warning, sizeof res->warning, "%s", r->warning);
 	res->ok = true;
 	for (size_t i = 0; i < r->cfg->n_services; i++) {
 		struct route_observation *ob = &obs[i];
