@@ -5,6 +5,8 @@
 #include <getopt.h>
 #include <stdlib.h>
 
+#include "cutover/kube_rbac.h"
+
 static void print_json(const char *path, const struct config *cfg, const struct diag_list *d)
 {
 	cJSON *root = cJSON_CreateObject();
@@ -32,6 +34,27 @@ static void print_json(const char *path, const struct config *cfg, const struct 
 	cJSON_Delete(root);
 }
 
+/* --rbac: the Roles the kubernetes driver needs, as manifests (or JSON). */
+static int print_rbac(const struct config *cfg, bool json)
+{
+	cJSON *roles = kube_rbac_roles(cfg);
+	if (!roles) {
+		fprintf(stderr, "cutover check --rbac: router.driver is %s: cutover calls no "
+			"Kubernetes API\n", driver_name(cfg->router.driver));
+		return EXIT_FAILED;
+	}
+	if (json) {
+		char *text = cJSON_Print(roles);
+		if (text)
+			puts(text);
+		free(text);
+	} else {
+		kube_rbac_print_yaml(stdout, cfg, roles);
+	}
+	cJSON_Delete(roles);
+	return EXIT_OK;
+}
+
 static void print_summary(const char *path, const struct config *cfg)
 {
 	size_t jobs = 0;
@@ -57,19 +80,24 @@ int cmd_check(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "rbac", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct common_opts o = { 0 };
+	bool rbac = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o.config = optarg; break;
 		case 'j': o.json = true; break;
+		case 'r': rbac = true; break;
 		case 'h':
-			printf("usage: cutover check [-c FILE] [--json]\n"
+			printf("usage: cutover check [-c FILE] [--json] [--rbac]\n"
 			       "Validates the config and prints every problem as FILE:LINE:COL: PATH: MESSAGE.\n"
-			       "Exit status: 0 valid, 2 invalid or unreadable.\n");
+			       "--rbac prints the Kubernetes Roles (least privilege) the kubernetes driver\n"
+			       "needs for this config, one per context and namespace.\n"
+			       "Exit status: 0 valid, 1 --rbac without the kubernetes driver, 2 invalid or unreadable.\n");
 			return EXIT_OK;
 		default: return EXIT_USAGE;
 		}
@@ -82,6 +110,12 @@ int cmd_check(int argc, char **argv)
 	struct diag_list diags;
 	diag_list_init(&diags);
 	struct config *cfg = config_load(path, &diags);
+	if (cfg && rbac) {
+		int rc = print_rbac(cfg, o.json);
+		diag_list_done(&diags);
+		config_free(cfg);
+		return rc;
+	}
 	if (o.json) {
 		print_json(path, cfg, &diags);
 	} else if (cfg) {

@@ -188,7 +188,7 @@ static int set_suspend(struct kube_client *c, const struct kube_route_conf *k, e
 	char path[400], object[300];
 	kcron_path(k, s, path, sizeof path);
 	object_name(k, s, object, sizeof object);
-	return kube_write(c, path, object, suspend_patch, &want, why, cap);
+	return kube_write(c, path, NULL, object, suspend_patch, &want, why, cap);
 }
 
 /* Waits until the side's CronJob lists no active Job. */
@@ -270,10 +270,9 @@ static int no_catch_up(struct kube_client *c[2], const struct kube_route_conf *k
 	struct schedule_ctx sc = { .old_last = time_at(old, "status", "lastScheduleTime") };
 	cJSON_Delete(old);
 	kcron_path(k, to, path, sizeof path);
-	strcat(path, "/status");
 	object_name(k, to, object, sizeof object);
-	strcat(object, " (status)");
-	return kube_write(c[to], path, object, schedule_patch, &sc, why, cap);
+	strcat(object, " status");
+	return kube_write(c[to], path, "status", object, schedule_patch, &sc, why, cap);
 }
 
 static int verify(struct kube_client *c[2], const struct kube_route_conf *k, enum side to,

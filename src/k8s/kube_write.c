@@ -30,9 +30,11 @@ static void backoff(int attempt)
 	nanosleep(&ts, NULL);
 }
 
-int kube_write(struct kube_client *c, const char *path, const char *object, kube_patch_fn fn,
-	       void *ctx, char *why, size_t cap)
+int kube_write(struct kube_client *c, const char *path, const char *sub, const char *object,
+	       kube_patch_fn fn, void *ctx, char *why, size_t cap)
 {
+	char target[1024];
+	snprintf(target, sizeof target, "%s%s%s", path, sub ? "/" : "", sub ? sub : "");
 	for (int attempt = 0; attempt < KUBE_WRITE_TRIES; attempt++) {
 		cJSON *obj;
 		if (kube_read(c, path, object, &obj, why, cap) < 0)
@@ -44,7 +46,7 @@ int kube_write(struct kube_client *c, const char *path, const char *object, kube
 		if (!patch)
 			return done ? 0 : -1;
 		struct kube_reply rep;
-		int rc = kube_call(c, "PATCH", path, ctype, patch, &rep);
+		int rc = kube_call(c, "PATCH", target, ctype, patch, &rep);
 		free(patch);
 		if (rc == 0) {
 			kube_reply_free(&rep);

@@ -18,10 +18,13 @@
 typedef char *(*kube_patch_fn)(const cJSON *obj, void *ctx, const char **ctype, bool *done,
 			       char *why, size_t cap);
 
-/* object: "services shop/web", for errors. Returns 0 when the change holds,
- * else -1 with why naming the context, the user, the verb and the object. */
-int kube_write(struct kube_client *c, const char *path, const char *object, kube_patch_fn fn,
-	       void *ctx, char *why, size_t cap);
+/* object: "services shop/web", for errors. sub: NULL, or a subresource
+ * ("status") the patch goes to; the object itself is what is read (a GET
+ * of a status subresource needs a right a writer of it may not have).
+ * Returns 0 when the change holds, else -1 with why naming the context,
+ * the user, the verb and the object. */
+int kube_write(struct kube_client *c, const char *path, const char *sub, const char *object,
+	       kube_patch_fn fn, void *ctx, char *why, size_t cap);
 
 /* GET path into *obj (the caller frees it). Returns 0, or -1 with why. */
 int kube_read(struct kube_client *c, const char *path, const char *object, cJSON **obj,

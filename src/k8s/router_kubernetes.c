@@ -238,8 +238,8 @@ static int apply_one(struct router *r, const struct weight_change *ch, char *why
 	struct route_write w = { k, ch->weight };
 	kroute_path(k, path, sizeof path);
 	object_label(k, object, sizeof object);
-	return kube_write(kube_contexts_side(&r->kc, sc, SIDE_BLUE), path, object, route_patch, &w,
-			  why, cap);
+	return kube_write(kube_contexts_side(&r->kc, sc, SIDE_BLUE), path, NULL, object, route_patch,
+			  &w, why, cap);
 }
 
 static int k8s_apply(struct router *r, size_t instance, const struct weight_change *changes,

@@ -77,10 +77,10 @@ ALB = json.dumps({"type": "forward", "forwardConfig": {"targetGroups": [
     {"serviceName": "shop-blue", "servicePort": 80, "weight": 100},
     {"serviceName": "shop-green", "servicePort": 80, "weight": 0}],
     "targetGroupStickinessConfig": {"enabled": False}}}, separators=(",", ":"))
-def cronjob(name, suspend):
+def cronjob(name, suspend, key="sync"):
     return {"apiVersion": "batch/v1", "kind": "CronJob",
             "metadata": {"name": name, "namespace": "shop",
-                         "annotations": {"double.test/ledger-key": "sync", "double.test/run-seconds": "0.5"}},
+                         "annotations": {"double.test/ledger-key": key, "double.test/run-seconds": "0.5"}},
             "spec": {"schedule": "*/5 * * * * *", "suspend": suspend, "concurrencyPolicy": "Forbid",
                      "jobTemplate": {"spec": {"template": {"spec": {"restartPolicy": "Never",
                                      "containers": [{"name": "sync", "image": "shop/sync:1"}]}}}}}}
@@ -113,13 +113,15 @@ a_objects = [
               "rules": [{"http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
                   "service": {"name": "blue-green", "port": {"name": "use-annotation"}}}}]}}]}},
     cronjob("sync-blue", False),
+    cronjob("lone-blue", False, "lone"), cronjob("lone-green", True, "lone"),
 ] + [slice_of(n) for n in ("api-blue", "api-green", "shop-blue", "shop-green")]
 ops = {"verbs": [], "apiGroups": [], "resources": []}
 a = {"tokens": {"t-ops": {"user": "ops-bot", "groups": ["ops"], "expires": None},
                 "t-stale": {"user": "stale-bot", "groups": ["ops"], "expires": now - 60},
                 "t-viewer": {"user": "viewer", "groups": [], "expires": None},
                 "t-file1": {"user": "tf-bot", "groups": ["ops"], "expires": None},
-                "t-file2": {"user": "tf-bot", "groups": ["ops"], "expires": None}},
+                "t-file2": {"user": "tf-bot", "groups": ["ops"], "expires": None},
+                "t-least": {"user": "least-bot", "groups": [], "expires": None}},
      "rbac": {"ops": [ops], "devs": [ops], "ops-exec": [ops],
               "viewer": [{"verbs": ["get", "list"]}]},
      "objects": a_objects}
@@ -146,6 +148,7 @@ lab_kubeconfig "$dir/kubeconfig" \
 	"other $dir/b token t-ops" \
 	"viewer $dir/a token t-viewer" \
 	"stale-ctx $dir/a token t-stale user=stale-user" \
+	"least $dir/a token t-least" \
 	"exec-ctx $dir/a exec ops-exec $dir/exec.count 3600 user=exec-user" || exit 1
 
 # reset RESOURCE NAME: the object on double a as it was seeded.
@@ -172,6 +175,15 @@ svc_sync() {
 	printf '"route":{"kind":"cronjob","blue":{"namespace":"shop","cronjob":"sync-blue"},'
 	printf '"green":{"namespace":"shop","cronjob":"sync-green","context":"other"}}}'
 }
+svc_apil() {	# api on the default context
+	printf '{"name":"api","kind":"exposed",%s,"route":{"kind":"httproute","namespace":"shop","httproute":"api","rule":0,' "$(health api)"
+	printf '"blue":{"backend":"api-blue"},"green":{"backend":"api-green"}}}'
+}
+svc_lone() {	# a job whose CronJobs are both on cluster main
+	printf '{"name":"lone","kind":"job","schedule":"*/5 * * * * *","max_run_s":2,"guard_s":1,%s,' "$(health sync)"
+	printf '"route":{"kind":"cronjob","blue":{"namespace":"shop","cronjob":"lone-blue"},'
+	printf '"green":{"namespace":"shop","cronjob":"lone-green"}}}'
+}
 svc_ghost() {
 	printf '{"name":"ghost","kind":"exposed",%s,"route":{"kind":"service-selector","namespace":"shop","service":"nope",' "$(health ghost)"
 	printf '"blue":{"app":"ghost","track":"blue"},"green":{"app":"ghost","track":"green"}}}'
@@ -193,6 +205,7 @@ conf execx exec-ctx web
 conf stale stale-ctx web
 conf viewer viewer web
 conf missing main ghost
+conf least least web apil lone
 C="-c $dir/main.json"
 
 # weights CONFIG: "name=weight ..." from status --json, in the file's order.
@@ -209,7 +222,7 @@ print(" ".join("%s=%s" % (s["name"], s["weight"]) for s in d["services"]))' "$di
 calls() { if [ -f "$dir/exec.count" ]; then wc -l < "$dir/exec.count"; else echo 0; fi; }	# exec plugin calls
 
 echo "# 0. the config"
-for r in main conflict execx stale viewer missing; do
+for r in main conflict execx stale viewer missing least; do
 	expect_out "check: the $r config is valid" 0 "" cli check -c "$dir/$r.json"
 done
 PY=/usr/bin/python3
@@ -457,6 +470,40 @@ expect_obj "cluster other: sync-green suspended" cronjobs shop sync-green 'd["sp
 lab_use "$dir/a"
 check "sync-blue runs again" lab_wait 8 ran_since "$dir/a" sync-blue "$back"
 check "no scheduled time ran twice or was missed, there and back" ledger_ok "$since"
+
+echo "# 10. check --rbac: the Roles it prints are all a release needs"
+cli check --rbac -c "$dir/least.json" > "$dir/rbac.yaml" 2>&1
+check "check --rbac prints a Role for namespace shop" grep -q "^kind: Role" "$dir/rbac.yaml"
+check "it names cronjobs/status (the lastScheduleTime write)" grep -q 'cronjobs/status' "$dir/rbac.yaml"
+cli check --rbac --json -c "$dir/least.json" > "$dir/rbac.json"
+# The double's rbac map: everyone as before, and least-bot with exactly the
+# printed rules, bound in their namespace.
+$PY - "$dir/a.json" "$dir/rbac.json" > "$dir/rbac-map.json" <<'PY'
+import json, sys
+rbac = json.load(open(sys.argv[1]))["rbac"]
+rules = []
+for role in json.load(open(sys.argv[2])):
+    for r in role["rules"]:
+        rules.append(dict(r, namespaces=[role["namespace"]]))
+rbac["least-bot"] = rules
+print(json.dumps(rbac))
+PY
+lab_rbac "$(cat "$dir/rbac-map.json")" >/dev/null
+reset services web
+reset httproutes api
+expect_out "least privilege: move web --to green" 0 "applied" cli move -c "$dir/least.json" web --to green --yes
+expect_out "least privilege: move api --weight 50 (endpoints read)" 0 "green-endpoints +green has 2" \
+	cli move -c "$dir/least.json" api --to green --weight 50 --yes
+expect_out "least privilege: hand the job lone over to green" 0 "applied" \
+	cli move -c "$dir/least.json" lone --to green --yes
+expect_obj "lone-green resumed" cronjobs shop lone-green 'd["spec"]["suspend"]' false
+expect_out "least privilege: and back" 0 "applied" cli rollback -c "$dir/least.json" lone api web --yes
+expect_eq "no request of least-bot was refused (403)" 0 \
+	"$(lab_log | lab_json 'len([r for r in d["requests"] if r["user"] == "least-bot" and r["status"] == 403])')"
+lab_rbac "$(lab_json 'dict(d, **{"least-bot": [r for r in d["least-bot"] if r["resources"] != ["cronjobs/status"]]})' < "$dir/rbac-map.json")" >/dev/null
+expect_out "without cronjobs/status the handoff fails, naming it, and blue keeps the job" 1 "cronjobs/status|status" \
+	cli move -c "$dir/least.json" lone --to green --yes
+expect_obj "lone-blue still runs the job" cronjobs shop lone-blue 'd["spec"]["suspend"]' false
 
 expect_out "the journal verifies after all of it" 0 "journal OK" cli journal $C --verify
 finish
