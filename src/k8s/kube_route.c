@@ -57,6 +57,11 @@ static const char *resource_version(const cJSON *obj)
 /* blue's and green's shares as the share on green; both 0 is no answer. */
 static int share(double blue, double green, const char *where, char *why, size_t cap)
 {
+	/* The API allows 0..1000000; anything else is a reply not to act on. */
+	if (!(blue >= 0 && green >= 0 && blue <= 1e6 && green <= 1e6)) {
+		snprintf(why, cap, "%s: weights %g and %g are not both within 0..1000000", where, blue, green);
+		return WEIGHT_UNKNOWN;
+	}
 	if (blue + green <= 0) {
 		snprintf(why, cap, "%s: both weights are 0 (no traffic anywhere)", where);
 		return WEIGHT_UNKNOWN;
@@ -221,8 +226,12 @@ static cJSON *alb_action(const struct kube_route_conf *k, const cJSON *obj, char
 static bool same_port(const cJSON *p, int port)
 {
 	if (cJSON_IsNumber(p))
-		return (int)p->valuedouble == port;
-	return cJSON_IsString(p) && atoi(p->valuestring) == port;
+		return p->valuedouble == (double)port;
+	if (!cJSON_IsString(p))
+		return false;
+	char *end;
+	long v = strtol(p->valuestring, &end, 10);	/* atoi's overflow is undefined */
+	return !*end && v == port;
 }
 
 /* forwardConfig.targetGroups[] of blue's and green's services. */
