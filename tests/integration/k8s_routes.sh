@@ -365,6 +365,15 @@ n=$(lab_patches services shop web)
 check "it retried a bounded number of times ($n patches, $((t1 - t0)) s)" \
 	test "$n" -ge 2 -a "$n" -le 10 -a $((t1 - t0)) -le 30
 lab_conflicts_clear services shop web
+# An HTTPRoute's JSON patch tests the resourceVersion: a concurrent writer
+# fails the test (422), which is retried the same way.
+lab_log_clear
+lab_conflicts httproutes shop api 2 >/dev/null
+expect_out "two writers beat the JSON patch's test: the move reads again and applies" 0 "applied" \
+	cli move $C api --to green --weight 50 --yes
+expect_eq "both failed tests were met (two 422s) and retried" 2 "$(lab_patches httproutes shop api '' 422)"
+expect_obj "rule 0: api-blue 50, api-green 50" httproutes shop api "$W" '[["api-blue",50],["api-green",50]]'
+expect_out "and back to blue" 0 "applied" cli rollback $C api --yes
 
 echo "# 6. expired credentials (401)"
 reset services web
