@@ -16,7 +16,6 @@
 #include "../jobs/job_runs.h"
 #include "kube_write.h"
 
-#define MERGE_PATCH "application/merge-patch+json"
 #define POLL_NS 100000000L
 
 void kcron_path(const struct kube_route_conf *k, enum side s, char *out, size_t cap)
@@ -171,15 +170,9 @@ static char *suspend_patch(const cJSON *obj, void *ctx, const char **ctype, bool
 		*done = true;
 		return NULL;
 	}
-	const cJSON *rv = at(obj, "metadata", "resourceVersion");
 	cJSON *p = cJSON_CreateObject();
-	cJSON_AddStringToObject(cJSON_AddObjectToObject(p, "metadata"), "resourceVersion",
-				cJSON_IsString(rv) ? rv->valuestring : "");
 	cJSON_AddBoolToObject(cJSON_AddObjectToObject(p, "spec"), "suspend", want);
-	*ctype = MERGE_PATCH;
-	char *s = cJSON_PrintUnformatted(p);
-	cJSON_Delete(p);
-	return s;
+	return kube_merge_patch(obj, p, ctype);
 }
 
 static int set_suspend(struct kube_client *c, const struct kube_route_conf *k, enum side s,
@@ -247,15 +240,9 @@ static char *schedule_patch(const cJSON *obj, void *ctx, const char **ctype, boo
 	}
 	char when[40];
 	rfc3339(sc->old_last, when, sizeof when);
-	const cJSON *rv = at(obj, "metadata", "resourceVersion");
 	cJSON *p = cJSON_CreateObject();
-	cJSON_AddStringToObject(cJSON_AddObjectToObject(p, "metadata"), "resourceVersion",
-				cJSON_IsString(rv) ? rv->valuestring : "");
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(p, "status"), "lastScheduleTime", when);
-	*ctype = MERGE_PATCH;
-	char *s = cJSON_PrintUnformatted(p);
-	cJSON_Delete(p);
-	return s;
+	return kube_merge_patch(obj, p, ctype);
 }
 
 static int no_catch_up(struct kube_client *c[2], const struct kube_route_conf *k, enum side from,

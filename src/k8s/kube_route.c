@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cutover/model.h"
+#include "kube_write.h"
 
 #define MERGE_PATCH "application/merge-patch+json"
 #define JSON_PATCH "application/json-patch+json"
@@ -335,12 +336,8 @@ char *kroute_patch(const struct kube_route_conf *k, const cJSON *obj, int weight
 	}
 	if (!p)
 		return NULL;
-	if (k->kind != KROUTE_HTTPROUTE) {	/* a merge patch: the precondition */
-		cJSON *md = cJSON_GetObjectItemCaseSensitive(p, "metadata");
-		if (!md)
-			md = cJSON_AddObjectToObject(p, "metadata");
-		cJSON_AddStringToObject(md, "resourceVersion", resource_version(obj));
-	}
+	if (k->kind != KROUTE_HTTPROUTE)
+		return kube_merge_patch(obj, p, content_type);
 	char *s = cJSON_PrintUnformatted(p);
 	cJSON_Delete(p);
 	return s;

@@ -22,6 +22,20 @@ int kube_read(struct kube_client *c, const char *path, const char *object, cJSON
 	return 0;
 }
 
+char *kube_merge_patch(const cJSON *obj, cJSON *patch, const char **ctype)
+{
+	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "resourceVersion");
+	cJSON *md = cJSON_GetObjectItemCaseSensitive(patch, "metadata");
+	if (!md)
+		md = cJSON_AddObjectToObject(patch, "metadata");
+	cJSON_AddStringToObject(md, "resourceVersion", cJSON_IsString(rv) ? rv->valuestring : "");
+	*ctype = "application/merge-patch+json";
+	char *s = cJSON_PrintUnformatted(patch);
+	cJSON_Delete(patch);
+	return s;
+}
+
 /* A short pause between tries, longer each time: a writer that keeps
  * winning gets room to finish. */
 static void backoff(int attempt)

@@ -26,6 +26,10 @@ typedef char *(*kube_patch_fn)(const cJSON *obj, void *ctx, const char **ctype, 
 int kube_write(struct kube_client *c, const char *path, const char *sub, const char *object,
 	       kube_patch_fn fn, void *ctx, char *why, size_t cap);
 
+/* patch as a merge patch preconditioned on obj's resourceVersion: sets
+ * metadata.resourceVersion in patch, prints it, frees it, sets *ctype. */
+char *kube_merge_patch(const cJSON *obj, cJSON *patch, const char **ctype);
+
 /* GET path into *obj (the caller frees it). Returns 0, or -1 with why. */
 int kube_read(struct kube_client *c, const char *path, const char *object, cJSON **obj,
 	      char *why, size_t cap);
