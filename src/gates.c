@@ -128,7 +128,10 @@ static void endpoints_gate(struct gate_list *gl, const struct snapshot *snap,
 		if (!takes || !t->endpoints_known)
 			continue;
 		snprintf(name, sizeof name, "%s-endpoints", side_name((enum side)side));
-		if (t->endpoints_ready > 0)
+		if (t->endpoints_ready < 0)
+			add(gl, mv->service, name, GATE_WARN, "%s's ready endpoints could not be read "
+			    "(EndpointSlices: list refused or failed)", side_name((enum side)side));
+		else if (t->endpoints_ready > 0)
 			add(gl, mv->service, name, GATE_PASS, "%s has %d ready endpoint%s",
 			    side_name((enum side)side), t->endpoints_ready, t->endpoints_ready == 1 ? "" : "s");
 		else

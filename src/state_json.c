@@ -51,8 +51,10 @@ static cJSON *traffic_side_json(const struct side_traffic *t)
 	if (!t->known && !t->endpoints_known)
 		return cJSON_CreateNull();
 	cJSON *o = cJSON_CreateObject();
-	if (t->endpoints_known)	/* kubernetes: the side's Service's EndpointSlices */
+	if (t->endpoints_known && t->endpoints_ready >= 0)	/* kubernetes: EndpointSlices */
 		cJSON_AddNumberToObject(o, "ready_endpoints", t->endpoints_ready);
+	else if (t->endpoints_known)	/* they could not be read */
+		cJSON_AddNullToObject(o, "ready_endpoints");
 	if (!t->known)
 		return o;
 	/* With no requests yet the router's 0 ms and 0 % are no measurement. */
@@ -67,7 +69,9 @@ static cJSON *traffic_side_json(const struct side_traffic *t)
 
 static cJSON *traffic_json(const struct service_state *st)
 {
-	if (!st->traffic[SIDE_BLUE].known && !st->traffic[SIDE_GREEN].known)
+	const struct side_traffic *t = st->traffic;
+	if (!t[SIDE_BLUE].known && !t[SIDE_GREEN].known && !t[SIDE_BLUE].endpoints_known &&
+	    !t[SIDE_GREEN].endpoints_known)
 		return cJSON_CreateNull();
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, "blue", traffic_side_json(&st->traffic[SIDE_BLUE]));
@@ -269,6 +273,9 @@ static void traffic_from_json(const cJSON *o, struct side_traffic *t)
 	if (cJSON_IsNumber(ready) && ready->valuedouble >= 0 && ready->valuedouble < 1e9) {
 		t->endpoints_known = true;
 		t->endpoints_ready = (int)ready->valuedouble;
+	} else if (cJSON_IsNull(ready)) {
+		t->endpoints_known = true;
+		t->endpoints_ready = -1;
 	}
 	t->known = cJSON_HasObjectItem(o, "requests");
 	if (!t->known)

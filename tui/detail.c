@@ -42,8 +42,11 @@ static void side_lines(struct console *c, int *y, int end, enum side sd, const s
 	if (*y < end && s->traffic[sd].endpoints_known) {
 		int n = s->traffic[sd].endpoints_ready;
 		draw_fill(*y, ROLE_NORMAL);
-		draw_fmt(*y, 4, COLS - 4, n > 0 ? ROLE_DIM : ROLE_BAD, "endpoints: %d ready%s", n,
-			 n > 0 ? "" : " (nothing would answer this side's share)");
+		if (n < 0)
+			draw_text(*y, 4, COLS - 4, ROLE_BAD, "endpoints: could not be read", false);
+		else
+			draw_fmt(*y, 4, COLS - 4, n > 0 ? ROLE_DIM : ROLE_BAD, "endpoints: %d ready%s", n,
+				 n > 0 ? "" : " (nothing would answer this side's share)");
 		(*y)++;
 	}
 }

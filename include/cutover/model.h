@@ -41,8 +41,9 @@ struct side_traffic {
 	uint64_t requests;	/* total requests seen */
 	uint64_t responses;	/* total HTTP responses, and of them 5xx: a */
 	uint64_t err5xx;	/* bake compares two readings for its window */
-	bool endpoints_known;	/* the router read the side's ready endpoints */
-	int endpoints_ready;	/* how many (kubernetes: its EndpointSlices) */
+	bool endpoints_known;	/* the router reads the side's ready endpoints */
+	int endpoints_ready;	/* how many (kubernetes: its EndpointSlices); -1: the
+				 * read failed (the gate then warns) */
 };
 
 /* A service's rollout as the screens see it (rollout.h has the phases). */

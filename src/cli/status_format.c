@@ -50,8 +50,10 @@ static void print_endpoints(FILE *out, const struct service_state *st)
 	fprintf(out, "%24sready endpoints", "");
 	for (int s = 0; s < 2; s++) {
 		fprintf(out, "%s %s: ", s ? "  |" : "", s == SIDE_BLUE ? "B" : "G");
-		if (t[s].endpoints_known)
+		if (t[s].endpoints_known && t[s].endpoints_ready >= 0)
 			fprintf(out, "%d", t[s].endpoints_ready);
+		else if (t[s].endpoints_known)
+			fputs("unreadable", out);
 		else
 			fputc('-', out);
 	}

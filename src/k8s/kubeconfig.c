@@ -270,6 +270,17 @@ int kubeconfig_load(const char *file, const char *context, struct kube_ctx *out,
 
 char *kubeconfig_path(const char *path, struct co_error *err)
 {
+	const char *home = getenv("HOME");
+	if (path && path[0] == '~' && path[1] == '/') {	/* as kubectl's --kubeconfig does */
+		if (!home) {
+			co_error_set(err, "%s: HOME is not set, so ~ means nothing", path);
+			return NULL;
+		}
+		char *full = malloc(strlen(home) + strlen(path));
+		if (full)
+			sprintf(full, "%s%s", home, path + 1);
+		return full;
+	}
 	if (path && *path)
 		return strdup(path);
 	const char *list = getenv("KUBECONFIG");
@@ -285,7 +296,6 @@ char *kubeconfig_path(const char *path, struct co_error *err)
 		}
 		p += n + (p[n] == ':');
 	}
-	const char *home = getenv("HOME");
 	char def[4096];
 	snprintf(def, sizeof def, "%s/.kube/config", home ? home : "");
 	if (home && stat(def, &st) == 0)

@@ -118,10 +118,11 @@ static void read_endpoints(struct router *r, const struct service_conf *sc,
 	const struct kube_route_conf *k = &sc->route.kube;
 	for (int s = SIDE_BLUE; s <= SIDE_GREEN; s++) {
 		const char *svc = router_kubernetes_endpoints(k, (enum side)s);
-		int n = svc ? ready_endpoints(kube_contexts_side(&r->kc, sc, (enum side)s),
-					      k->namespace, svc) : -1;
-		ob->traffic[s].endpoints_known = n >= 0;
-		ob->traffic[s].endpoints_ready = n < 0 ? 0 : n;
+		if (!svc)
+			continue;
+		ob->traffic[s].endpoints_known = true;
+		ob->traffic[s].endpoints_ready = ready_endpoints(
+			kube_contexts_side(&r->kc, sc, (enum side)s), k->namespace, svc);
 	}
 }
 
@@ -252,8 +253,8 @@ static int k8s_apply(struct router *r, size_t instance, const struct weight_chan
 		char why[sizeof res->error - 64];
 		if (apply_one(r, &changes[i], why, sizeof why) < 0) {
 			res->ok = false;
-			snprintf(res->error, sizeof res->error, "%s %s: %s %d: %s", INSTANCE, INSTANCE,
-				 r->cfg->services[changes[i].service].name, changes[i].weight, why);
+			snprintf(res->error, sizeof res->error, "%s %s: to %d: %s", INSTANCE, INSTANCE,
+				 changes[i].weight, why);
 			return -1;
 		}
 	}

@@ -308,6 +308,7 @@ expect_out "a move onto a green with no ready endpoints is refused" 1 "green-end
 	cli move $C shop --to green --yes
 check "the refused move left the action at 75/25" alb_is 75 25
 expect_out "status shows the ready endpoints per side" 0 "ready endpoints B: 2 +\| G: 0" cli status $C --for 1
+expect_out "status --json carries them (traffic.green.ready_endpoints)" 0 '"ready_endpoints":[[:space:]]*0' cli status $C --json --for 1
 reset endpointslices shop-green-x1
 expect_out "with green's endpoints ready again, the gate passes" 0 "green-endpoints +green has 2 ready endpoints" \
 	cli move $C shop --to green --weight 50 --yes
