@@ -93,7 +93,7 @@ check: deps
 # runs 12 (its second lands in an apply for sure), 4 more under ASan;
 # make soak runs 100 and more, and the suite alone its default 25. Job
 # handoffs wait for gaps between ticks: 6 (and 3 with a slow tool) in make
-# check, 2 under ASan, 100 in make soak.
+# check, 2 under ASan, 100 in make soak (jobs.sh and k8s_jobs.sh alike).
 # The threaded parts run under ThreadSanitizer too: the model, the event
 # hub, the rollouts' thread and its controls, the alert workers, the jobs'
 # thread.

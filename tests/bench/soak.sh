@@ -9,9 +9,11 @@
 #   watch    tests/bench/watch.sh over SOAK_WATCH_SECONDS (default 1800) of
 #            `cutover watch` on 1,000 services: CPU and RSS must stay flat.
 #   jobs     tests/integration/jobs.sh with SOAK_HANDOFFS handoffs of a job
+#   k8s-jobs tests/integration/k8s_jobs.sh: SOAK_HANDOFFS CronJob handoffs
+#            against the Kubernetes API double's ledger
 #            between blue and green (default 100, ~5 min): 0 double, 0
 #            missed, 0 overlapping runs, each within a period plus the tool.
-# Env: SOAK (space-separated names, default "crash watch jobs"), BUILD, BIN, SIM.
+# Env: SOAK (space-separated names, default "crash watch jobs k8s-jobs"), BUILD, BIN, SIM.
 cd "$(dirname "$0")/../.." || exit 2
 BUILD=${BUILD:-build}
 if [ -z "${BIN:-}" ]; then
@@ -20,7 +22,7 @@ fi
 SIM=${SIM:-$BUILD/cutover-sim}
 export BUILD BIN SIM
 failed=""
-for s in ${SOAK:-crash watch jobs}; do
+for s in ${SOAK:-crash watch jobs k8s-jobs}; do
 	echo "== soak: $s"
 	case $s in
 	crash)
@@ -40,7 +42,8 @@ for s in ${SOAK:-crash watch jobs}; do
 	watch) WATCH_SECONDS=${SOAK_WATCH_SECONDS:-1800} KEY_PRESSES=5 sh tests/bench/watch.sh ||
 		failed="$failed $s" ;;
 	jobs) HANDOFFS=${SOAK_HANDOFFS:-100} sh tests/integration/jobs.sh || failed="$failed $s" ;;
-	*) echo "soak $s: unknown (crash, watch, jobs)" >&2; failed="$failed $s" ;;
+	k8s-jobs) HANDOFFS=${SOAK_HANDOFFS:-100} sh tests/integration/k8s_jobs.sh || failed="$failed $s" ;;
+	*) echo "soak $s: unknown (crash, watch, jobs, k8s-jobs)" >&2; failed="$failed $s" ;;
 	esac
 done
 [ -z "$failed" ] || { echo "soak: failed:$failed" >&2; exit 1; }
