@@ -111,6 +111,10 @@ class Api:
             new = self._apply(ctype, cur, doc)
             if not isinstance(new, dict):
                 raise kstatus.bad_request("patched object is not a JSON object")
+            # The precondition is the patched object's resourceVersion, read
+            # before the status endpoint resets everything but status.
+            md0 = new.get("metadata") if isinstance(new.get("metadata"), dict) else None
+            patched_rv = md0.get("resourceVersion") if md0 else None
             if info.subresource == "status":
                 # the status endpoint writes status only; everything else is reset
                 status = new.get("status")
@@ -124,8 +128,7 @@ class Api:
                 if new["status"] is None:
                     new.pop("status")
             kvalidate.decode(res, new)
-            md = new.get("metadata") if isinstance(new.get("metadata"), dict) else None
-            want_rv = md.get("resourceVersion") if md else None
+            want_rv = patched_rv
             if want_rv and want_rv != cur["metadata"]["resourceVersion"]:
                 raise kstatus.conflict(res, info.name)
             kvalidate.validate(res, cur, new)
