@@ -15,9 +15,10 @@
  * wins. Errors name the context, the user, the verb and the object, with
  * the API's Status message verbatim.
  *
- * One instance, named "kubernetes". observe() reads every route with GET
- * (and, when traffic is wanted, the ready endpoints of each side's
- * Service from its EndpointSlices, and each CronJob's Jobs); apply()
+ * One instance, named "kubernetes". observe() reads every route with GET,
+ * the ready endpoints of each side's Service from its EndpointSlices
+ * (always: a plan's endpoints gate needs them), and each CronJob's Jobs;
+ * it has no want_traffic switch. apply()
  * writes the changes in order and stops at the first failure. */
 #ifndef CUTOVER_ROUTER_KUBERNETES_H
 #define CUTOVER_ROUTER_KUBERNETES_H

@@ -18,7 +18,6 @@
 struct router {
 	const struct config *cfg;
 	struct kube_contexts kc;
-	bool want_traffic;
 	pthread_mutex_t mu;		/* guards runs: observe may run beside apply */
 	struct kcron_runs (*runs)[2];	/* per service */
 	char warning[160];		/* TLS not verified for a context, or "" */
@@ -53,7 +52,6 @@ static struct router *k8s_open(const struct config *cfg, struct co_error *err)
 		return NULL;
 	}
 	r->cfg = cfg;
-	r->want_traffic = true;
 	if (kube_contexts_open(&r->kc, cfg, err) < 0) {
 		free(r->runs);
 		free(r);
@@ -78,11 +76,6 @@ static size_t k8s_n_instances(const struct router *r)
 {
 	(void)r;
 	return 1;
-}
-
-static void k8s_want_traffic(struct router *r, bool want)
-{
-	r->want_traffic = want;
 }
 
 /* --- observing ----------------------------------------------------------- */
@@ -268,5 +261,4 @@ const struct router_driver router_driver_kubernetes = {
 	.n_instances = k8s_n_instances,
 	.observe = k8s_observe,
 	.apply = k8s_apply,
-	.want_traffic = k8s_want_traffic,
 };
