@@ -511,6 +511,15 @@ expect_out "least privilege: and back" 0 "applied" cli rollback -c "$dir/least.j
 expect_eq "no request of least-bot was refused (403)" 0 \
 	"$(lab_log | lab_json 'len([r for r in d["requests"] if r["user"] == "least-bot" and r["status"] == 403])')"
 lab_rbac "$(lab_json 'dict(d, **{"least-bot": [r for r in d["least-bot"] if r["resources"] != ["cronjobs/status"]]})' < "$dir/rbac-map.json")" >/dev/null
+# The status write is needed only when blue has run since green last did
+# (else green has nothing to catch up, and rightly nothing is written):
+# wait for blue's next fire (every 5 s) before the handoff.
+last_run() { lab_obj cronjobs shop "$1" | lab_json 'd.get("status", {}).get("lastScheduleTime", "")'; }
+blue_ran_last() {
+	_b=$(last_run lone-blue) _g=$(last_run lone-green)
+	[ -n "$_b" ] && [ "$_b" != "$_g" ] && [ "$(printf '%s\n%s\n' "$_g" "$_b" | sort | tail -1)" = "$_b" ]
+}
+lab_wait 15 blue_ran_last || nok "blue fires after the rollback" "blue $(last_run lone-blue), green $(last_run lone-green)"
 expect_out "without cronjobs/status the handoff fails, naming it, and blue keeps the job" 1 "cronjobs/status|status" \
 	cli move -c "$dir/least.json" lone --to green --yes
 expect_obj "lone-blue still runs the job" cronjobs shop lone-blue 'd["spec"]["suspend"]' false
