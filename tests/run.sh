@@ -2,7 +2,11 @@
 # Runs every suite: cmocka unit tests, then integration and terminal scripts.
 # Each runner reports "N passed, N failed"; this sums them into one line.
 # Env: BUILD (build dir), BIN (cutover binary), SIM (simulator binary),
-#      ONLY (substring filter on suite names).
+#      ONLY (substring filter on suite names),
+#      SCRIPTS (the integration and terminal suites to run, by path; default
+#               every tests/integration/*.sh and tests/tui/*.sh),
+#      SKIP (suite paths not to run: make check runs each script suite once,
+#            some on the plain build and the rest under ASan; see Makefile).
 BUILD=${BUILD:-build}
 BIN=${BIN:-./cutover}
 SIM=${SIM:-$BUILD/cutover-sim}
@@ -43,8 +47,13 @@ for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
 	run_suite "$(basename "$t")" "$t"
 done
-for t in tests/integration/*.sh tests/tui/*.sh; do
-	[ -f "$t" ] || continue
+for t in ${SCRIPTS:-tests/integration/*.sh tests/tui/*.sh}; do
+	if [ ! -f "$t" ]; then	# a list naming a suite that is gone must not pass quietly
+		echo "FAILED: $t: no such suite"
+		failed_suites="$failed_suites $t"
+		continue
+	fi
+	case " ${SKIP:-} " in *" $t "*) continue ;; esac
 	run_suite "$t" sh "$t"
 done
 
