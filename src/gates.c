@@ -199,7 +199,7 @@ static void handoff_gate(struct gate_list *gl, const struct snapshot *snap, cons
 	job_gap_judge(&in, &g);
 	char at[40] = "-";
 	if (g.next_fire != (time_t)-1)
-		job_gap_clock(g.next_fire, sc->timezone, at, sizeof at);
+		job_gap_clock(g.next_fire, now, sc->timezone, at, sizeof at);
 	if (g.state == JOB_GAP_NEVER)
 		add(gl, mv->service, "handoff", GATE_BLOCK, "%s", g.why);
 	else if (g.state == JOB_GAP_WAIT)

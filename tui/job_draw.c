@@ -104,7 +104,7 @@ int job_detail_lines(struct console *c, size_t i, int y, int end)
 		for (unsigned k = 0; k < jv->n_recent && o + 1 < sizeof line; k++) {
 			const struct job_tick_view *t = &jv->recent[k];
 			char at[40];
-			job_gap_clock((time_t)t->time, sc->timezone, at, sizeof at);
+			job_gap_clock((time_t)t->time, (double)time(NULL), sc->timezone, at, sizeof at);
 			int w = snprintf(line + o, sizeof line - o, "%s%s %s %s", k ? " | " : "", at,
 					 ran_word(t->ran), tick_status_name((enum tick_status)t->status));
 			o = w > 0 && (size_t)w < sizeof line - o ? o + (size_t)w : sizeof line - 1;

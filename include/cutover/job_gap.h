@@ -56,7 +56,9 @@ double job_gap_switch_s(const struct config *cfg, const struct job_conf *jc, dou
  * OPEN or WAIT for now. */
 void job_gap_judge(const struct job_gap_input *in, struct job_gap *out);
 
-/* "12:30:00" in the job's zone (or a date too when not today there). */
-void job_gap_clock(time_t t, const char *tz, char *out, size_t cap);
+/* "12:30:00" in the job's zone, or with its date too when t is not on
+ * the same day there as now (the caller's clock, so that a judge's words
+ * follow the judge's time rather than the wall's). */
+void job_gap_clock(time_t t, double now, const char *tz, char *out, size_t cap);
 
 #endif

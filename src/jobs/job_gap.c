@@ -32,10 +32,10 @@ static double run_s(const struct job_gap_input *in)
 	return in->jc->max_run_s > 0 ? in->jc->max_run_s : JOB_SETTLE_S;
 }
 
-void job_gap_clock(time_t t, const char *tz, char *out, size_t cap)
+void job_gap_clock(time_t t, double now, const char *tz, char *out, size_t cap)
 {
 	struct tm tm, today;
-	time_t w = t + cron_zone_offset(tz, t), n = time(NULL);
+	time_t w = t + cron_zone_offset(tz, t), n = (time_t)now;
 	n += cron_zone_offset(tz, n);
 	gmtime_r(&w, &tm);
 	gmtime_r(&n, &today);
@@ -97,14 +97,14 @@ void job_gap_judge(const struct job_gap_input *in, struct job_gap *out)
 		say_never(in, period, run_s(in) + need, out);
 		return;
 	}
-	job_gap_clock(out->next_fire, in->tz, nx, sizeof nx);
+	job_gap_clock(out->next_fire, in->now, in->tz, nx, sizeof nx);
 	/* The last fire: the one before next_fire, found from a run's length
 	 * back (a fire longer ago than that cannot still be running). */
 	double back = run_s(in) > JOB_SETTLE_S ? run_s(in) : JOB_SETTLE_S;
 	time_t last = cron_next(in->cron, (time_t)floor(in->now - back) - 1, in->tz);
 	bool recent = last != (time_t)-1 && (double)last <= in->now;
 	if (recent)
-		job_gap_clock(last, in->tz, at, sizeof at);
+		job_gap_clock(last, in->now, in->tz, at, sizeof at);
 	if ((double)out->next_fire - in->now < need) {
 		out->state = JOB_GAP_WAIT;
 		out->until = (double)out->next_fire + JOB_SETTLE_S;

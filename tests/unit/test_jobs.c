@@ -24,12 +24,8 @@
 		fail_msg("\"%s\" lacks \"%s\"", (text), (part)); \
 } while (0)
 
-/* 2026-12-05T12:00:00Z: for parsing and zone words, which name dates. */
-#define NOON_DEC5 1796472000.0
-/* Noon UTC today, set by main: the gap's words give a fire today as its
- * clock time and any other day's with its date, so the gap cases must fall
- * on the day they run (a fixed date failed them from the next day on). */
-static double T0;
+/* 2026-12-05T12:00:00Z */
+#define T0 1796472000.0
 
 static struct cron parsed(const char *text)
 {
@@ -216,10 +212,10 @@ static void the_ledger_keeps_the_latest_ticks(void **state)
 static void runs_times_parse_strictly(void **state)
 {
 	(void)state;
-	assert_true(job_runs_time("2026-12-05T12:00:00Z") == NOON_DEC5);
-	assert_true(job_runs_time("2026-12-05T12:00:00.250Z") == NOON_DEC5 + 0.25);
-	assert_true(job_runs_time("2026-12-05T13:00:00+01:00") == NOON_DEC5);
-	assert_true(job_runs_time("2026-12-05T07:00:00-05:00") == NOON_DEC5);
+	assert_true(job_runs_time("2026-12-05T12:00:00Z") == T0);
+	assert_true(job_runs_time("2026-12-05T12:00:00.250Z") == T0 + 0.25);
+	assert_true(job_runs_time("2026-12-05T13:00:00+01:00") == T0);
+	assert_true(job_runs_time("2026-12-05T07:00:00-05:00") == T0);
 	assert_true(job_runs_time("2026-12-05 12:00:00Z") < 0);
 	assert_true(job_runs_time("2026-12-05T12:00:00") < 0);
 	assert_true(job_runs_time("2026-13-05T12:00:00Z") < 0);
@@ -232,11 +228,13 @@ static void clock_words_are_in_the_jobs_zone(void **state)
 {
 	(void)state;
 	char out[40];
-	time_t far = (time_t)NOON_DEC5 - 400 * 86400;
-	job_gap_clock(far, "Europe/Berlin", out, sizeof out);
+	time_t far = (time_t)T0 - 400 * 86400;
+	job_gap_clock(far, T0, "Europe/Berlin", out, sizeof out);
 	assert_string_equal(out, "2025-10-31 13:00:00");
-	job_gap_clock(far, NULL, out, sizeof out);
+	job_gap_clock(far, T0, NULL, out, sizeof out);
 	assert_string_equal(out, "2025-10-31 12:00:00");
+	job_gap_clock((time_t)T0 + 3600, T0, NULL, out, sizeof out);	/* the judge's today */
+	assert_string_equal(out, "13:00:00");
 }
 
 /* The jobs thread reads the model's router counters while this thread
@@ -287,7 +285,6 @@ static void the_jobs_thread_reads_runs_from_the_model(void **state)
 
 int main(void)
 {
-	T0 = (double)(time(NULL) / 86400 * 86400 + 12 * 3600);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_minute_with_minute_long_runs_is_refused),
 		cmocka_unit_test(unobserved_runs_wait_max_run_s_then_the_guard),
